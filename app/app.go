@@ -1,0 +1,181 @@
+// Package app is Gin Shop's composition root: it turns a Config into a running shop (database,
+// models, session store, views, routes) and shuts it all down again.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginshop/ginshop/config"
+	"github.com/ginshop/ginshop/controllers"
+	"github.com/ginshop/ginshop/database"
+	"github.com/ginshop/ginshop/models"
+	"github.com/ginshop/ginshop/public"
+	"github.com/ginshop/ginshop/routes"
+	"github.com/ginshop/ginshop/sessionstore"
+	"github.com/ginshop/ginshop/views"
+)
+
+// sweepEvery is how often expired sessions are deleted where the server has no TTL index.
+const sweepEvery = 10 * time.Minute
+
+// App is a built shop, ready to serve.
+type App struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	DB       *database.DB
+	Models   *models.Models
+	Sessions *sessionstore.Store
+	Handler  http.Handler
+
+	stopBackground context.CancelFunc
+}
+
+// New builds the shop on an open database: seeds the demo data on a first start, creates the
+// session store and the routes. The App owns db from here on and closes it in Close.
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger, db *database.DB) (*App, error) {
+	gin.SetMode(gin.ReleaseMode)
+	a := &App{Config: cfg, Logger: logger, DB: db, Models: models.New(db.Database)}
+	if err := a.build(ctx); err != nil {
+		a.Close(context.Background())
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) build(ctx context.Context) error {
+	seeded, err := a.Models.SeedDemo(ctx)
+	if err != nil {
+		return fmt.Errorf("seed demo data: %w", err)
+	}
+	if seeded {
+		a.Logger.Info("demo data stored", "email", models.DemoEmail, "password", models.DemoPassword)
+	}
+
+	secrets := a.Config.SessionSecrets
+	if len(secrets) == 0 {
+		s, err := developmentSecret(a.Config.DataDir)
+		if err != nil {
+			return fmt.Errorf("SESSION_SECRET: %w", err)
+		}
+		secrets = []string{s}
+	}
+	a.Sessions, err = sessionstore.New(a.DB.Database.Collection(database.Sessions), sessionstore.Config{
+		Secrets:         secrets,
+		IdleTimeout:     a.Config.SessionIdleTimeout,
+		AbsoluteTimeout: a.Config.SessionAbsoluteTimeout,
+		Secure:          a.Config.IsProduction(),
+	})
+	if err != nil {
+		return err
+	}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopBackground = stop
+	ttl, err := a.Sessions.EnsureExpiryIndex(ctx)
+	if err != nil {
+		return fmt.Errorf("session expiry index: %w", err)
+	}
+	if !ttl {
+		// FerretDB v1 has no TTL indexes: delete expired sessions ourselves.
+		go a.Sessions.RunSweeper(bg, sweepEvery, a.Logger)
+	}
+
+	assets, err := public.NewAssets()
+	if err != nil {
+		return fmt.Errorf("static files: %w", err)
+	}
+	renderer, err := views.New(assets.URL)
+	if err != nil {
+		return err
+	}
+	ctl := &controllers.Controllers{
+		Config:   a.Config,
+		Models:   a.Models,
+		Views:    renderer,
+		Sessions: a.Sessions,
+		DB:       a.DB,
+		Logger:   a.Logger,
+	}
+	engine, err := routes.New(routes.Deps{Config: a.Config, Controllers: ctl, Sessions: a.Sessions, Assets: assets, Logger: a.Logger})
+	if err != nil {
+		return err
+	}
+	a.Handler = engine
+	return nil
+}
+
+// Close stops background work and closes the database (and the embedded server) cleanly.
+func (a *App) Close(ctx context.Context) error {
+	if a.stopBackground != nil {
+		a.stopBackground()
+	}
+	return a.DB.Close(ctx)
+}
+
+// Serve answers HTTP on addr until ctx is done, then lets running requests finish (up to 10s).
+// ready, if not nil, receives the listening address once requests are accepted.
+func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) error {
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second, // uploads are at most a few MB
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+	}
+	ln, err := netListen(addr)
+	if err != nil {
+		return fmt.Errorf("PORT: %w", err)
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// developmentSecret keeps a generated session secret in DATA_DIR, so sessions survive restarts
+// in development without anyone having to invent a secret.
+func developmentSecret(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "session-secret")
+	if b, err := os.ReadFile(path); err == nil {
+		if s := strings.TrimSpace(string(b)); s != "" {
+			return s, nil
+		}
+	}
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	s := hex.EncodeToString(buf)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", err
+	}
+	return s, os.WriteFile(path, []byte(s+"\n"), 0o600)
+}

@@ -1,0 +1,87 @@
+package app_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ginshop/ginshop/apptest"
+	"github.com/ginshop/ginshop/config"
+	"github.com/ginshop/ginshop/database"
+)
+
+// startFerretDB starts a separate embedded server that the test can stop and restart, on a
+// fixed address and directory so a restart is "the same database coming back".
+func startFerretDB(t *testing.T, dir, addr string) *database.Embedded {
+	t.Helper()
+	emb, err := database.StartEmbedded(context.Background(), dir, addr, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return emb
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func TestDatabaseOutageGives503AndRecovers(t *testing.T) {
+	dir, addr := t.TempDir(), freeAddr(t)
+	emb := startFerretDB(t, dir, addr)
+	cfg := apptest.Config(t)
+	cfg.MongoURI = emb.URI("outage")
+	cfg.MongoDB = "outage"
+	shop := apptest.StartExternal(t, cfg)
+	c := shop.Client(t)
+	c.LoginDemo()
+	apptest.ExpectStatus(t, c.Get("/healthz"), http.StatusOK)
+
+	emb.Stop()
+	health := c.Get("/healthz")
+	apptest.ExpectStatus(t, health, http.StatusServiceUnavailable)
+	for _, p := range []string{"/", "/products", "/login"} {
+		res := c.Get(p)
+		apptest.ExpectStatus(t, res, http.StatusServiceUnavailable)
+		mustContain(t, res.Body, "Service Unavailable", "database is not answering")
+		mustNotContain(t, res.Body, "mongo", "server selection", "connection refused")
+	}
+
+	emb = startFerretDB(t, dir, addr)
+	defer emb.Stop()
+	// The driver reconnects by itself; poll until it has (bounded, not a timing assertion).
+	deadline := time.Now().Add(30 * time.Second)
+	for c.Get("/healthz").StatusCode != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("the app did not recover after the database came back")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	res := c.Get("/")
+	apptest.ExpectStatus(t, res, http.StatusOK)
+	mustContain(t, res.Body, "Logout", "A Book About Go") // the session survived the outage
+}
+
+func TestUnreachableMongoURIFailsStartUpClearly(t *testing.T) {
+	cfg, err := config.Load(func(k string) string {
+		if k == "MONGODB_URI" {
+			return "mongodb://" + freeAddr(t) + "/shop"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = database.Open(context.Background(), cfg, discardLogger())
+	if err == nil || !strings.Contains(err.Error(), "does not answer") {
+		t.Fatalf("Open = %v, want a 'does not answer' error", err)
+	}
+}

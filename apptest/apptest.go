@@ -1,0 +1,152 @@
+// Package apptest starts Gin Shop for tests: one embedded FerretDB per test package (started in
+// TestMain), a fresh database per test, and the real app behind a real HTTP listener.
+package apptest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ginshop/ginshop/app"
+	"github.com/ginshop/ginshop/config"
+	"github.com/ginshop/ginshop/database"
+)
+
+var (
+	embedded *database.Embedded
+	dbSeq    atomic.Int64
+)
+
+// Main runs a test package with one embedded FerretDB in a temporary directory:
+//
+//	func TestMain(m *testing.M) { apptest.Main(m) }
+func Main(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+// Run is Main without the exit, for a TestMain that sets up more around the tests (the browser
+// of e2e/) and returns the exit code itself.
+func Run(m *testing.M) int { return runMain(m) }
+
+func runMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "ginshop-test-*")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	embedded, err = database.StartEmbedded(context.Background(), dir, "127.0.0.1:0", quietLogger())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start embedded FerretDB:", err)
+		return 1
+	}
+	defer embedded.Stop()
+	return m.Run()
+}
+
+// Embedded is the package's shared server, for tests that talk to it directly.
+func Embedded() *database.Embedded { return embedded }
+
+// Shop is a running app for one test.
+type Shop struct {
+	*app.App
+	URL    string // http://127.0.0.1:port, a real listener
+	server *httptest.Server
+}
+
+// Config returns the configuration a test shop starts with: development defaults, a temporary
+// DATA_DIR and a fixed session secret. Change it before calling Start.
+func Config(t testing.TB) config.Config {
+	t.Helper()
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = t.TempDir()
+	cfg.SessionSecrets = []string{"test-secret-that-is-long-enough-0123456789"}
+	return cfg
+}
+
+// Start builds the shop on a fresh database of the shared server and serves it on a real
+// listener; everything is closed and dropped when the test ends.
+func Start(t testing.TB, cfg config.Config) *Shop {
+	t.Helper()
+	if embedded == nil {
+		t.Fatal("apptest: call apptest.Main(m) from TestMain")
+	}
+	cfg.MongoDB = DatabaseName(t)
+	db, err := database.OpenEmbedded(context.Background(), embedded, cfg.MongoDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serve(t, cfg, db)
+}
+
+// StartExternal builds the shop on cfg.MongoURI, the way MONGODB_URI is used in production (a
+// normal connection pool, nothing embedded).
+func StartExternal(t testing.TB, cfg config.Config) *Shop {
+	t.Helper()
+	db, err := database.Open(context.Background(), cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serve(t, cfg, db)
+}
+
+func serve(t testing.TB, cfg config.Config, db *database.DB) *Shop {
+	t.Helper()
+	a, err := app.New(context.Background(), cfg, testLogger(t), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(func() {
+		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.DB.Database.Drop(ctx)
+		_ = a.Close(ctx)
+	})
+	return &Shop{App: a, URL: srv.URL, server: srv}
+}
+
+// StartDefault is Start(t, Config(t)).
+func StartDefault(t testing.TB) *Shop {
+	t.Helper()
+	return Start(t, Config(t))
+}
+
+var unsafeDBChars = regexp.MustCompile(`[^A-Za-z0-9_]+`)
+
+// DatabaseName is a database name unique to this test (and this run).
+func DatabaseName(t testing.TB) string {
+	name := unsafeDBChars.ReplaceAllString(t.Name(), "_")
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	return fmt.Sprintf("t%d_%s", dbSeq.Add(1), strings.ToLower(name))
+}
+
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// testLogger sends warnings and errors to the test log (shown when a test fails or with -v).
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}

@@ -1,0 +1,211 @@
+// Package config reads Gin Shop's settings from the environment (and a .env file, loaded by main)
+// into one Config value. Every variable of the contract is parsed here, once.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting the app reads at start-up.
+type Config struct {
+	Port                   int
+	Env                    string // "development" or "production"
+	MongoURI               string // empty = start the embedded FerretDB
+	MongoDB                string
+	DataDir                string
+	EmbeddedMongoAddr      string
+	SessionSecrets         []string // first signs, all verify; empty in development = generate one in DataDir
+	SessionName            string
+	SessionIdleTimeout     time.Duration
+	SessionAbsoluteTimeout time.Duration
+	ItemsPerPage           int
+	SMTPURL                string
+	TrustedProxies         []string // empty = trust no proxy: the client address is the connection's
+}
+
+// IsProduction reports whether the app runs with production rules (Secure cookies, no dev pages).
+func (c Config) IsProduction() bool { return c.Env == "production" }
+
+// Embedded reports whether the app starts its own FerretDB instead of using MONGODB_URI.
+func (c Config) Embedded() bool { return c.MongoURI == "" }
+
+// minSecretLength is the shortest session secret production accepts.
+const minSecretLength = 32
+
+// Load parses the variables that getenv returns. The first bad value stops it with an error that
+// names the variable, so main can print one clear line.
+func Load(getenv func(string) string) (Config, error) {
+	p := parser{getenv: getenv}
+	cfg := Config{
+		Port:                   p.port("PORT", 3000),
+		Env:                    p.oneOf("APP_ENV", "development", "development", "production"),
+		MongoURI:               p.mongoURI("MONGODB_URI"),
+		MongoDB:                p.dbName("MONGODB_DB", "shop"),
+		DataDir:                p.str("DATA_DIR", "./data"),
+		EmbeddedMongoAddr:      p.hostPort("EMBEDDED_MONGO_ADDR", "127.0.0.1:27017"),
+		SessionSecrets:         p.list("SESSION_SECRET"),
+		SessionName:            p.cookieName("SESSION_NAME", "connect.sid"),
+		SessionIdleTimeout:     p.duration("SESSION_IDLE_TIMEOUT", 2*time.Hour),
+		SessionAbsoluteTimeout: p.duration("SESSION_ABSOLUTE_TIMEOUT", 24*time.Hour),
+		ItemsPerPage:           p.positiveInt("ITEMS_PER_PAGE", 6, 100),
+		SMTPURL:                p.smtpURL("SMTP_URL"),
+		TrustedProxies:         p.list("TRUSTED_PROXIES"),
+	}
+	if p.err != nil {
+		return Config{}, p.err
+	}
+	if cfg.IsProduction() {
+		if len(cfg.SessionSecrets) == 0 {
+			return Config{}, errors.New("SESSION_SECRET: required when APP_ENV=production")
+		}
+		for _, s := range cfg.SessionSecrets {
+			if len(s) < minSecretLength {
+				return Config{}, fmt.Errorf("SESSION_SECRET: every secret must be at least %d characters in production", minSecretLength)
+			}
+		}
+	}
+	if cfg.SessionAbsoluteTimeout < cfg.SessionIdleTimeout {
+		return Config{}, errors.New("SESSION_ABSOLUTE_TIMEOUT: must not be shorter than SESSION_IDLE_TIMEOUT")
+	}
+	return cfg, nil
+}
+
+// parser keeps the first error so Load reads as a plain list of variables.
+type parser struct {
+	getenv func(string) string
+	err    error
+}
+
+func (p *parser) value(name string) string { return strings.TrimSpace(p.getenv(name)) }
+
+func (p *parser) fail(name, format string, args ...any) {
+	if p.err == nil {
+		p.err = fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...))
+	}
+}
+
+func (p *parser) str(name, def string) string {
+	if v := p.value(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) port(name string, def int) int {
+	v := p.value(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 65535 {
+		p.fail(name, "%q is not a port number (1-65535)", v)
+	}
+	return n
+}
+
+func (p *parser) positiveInt(name string, def, max int) int {
+	v := p.value(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		p.fail(name, "%q is not a whole number between 1 and %d", v, max)
+	}
+	return n
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := p.value(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Minute {
+		p.fail(name, "%q is not a duration of at least 1m (examples: 30m, 2h, 24h)", v)
+	}
+	return d
+}
+
+func (p *parser) oneOf(name, def string, allowed ...string) string {
+	v := p.str(name, def)
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	p.fail(name, "%q is not one of %s", v, strings.Join(allowed, ", "))
+	return v
+}
+
+func (p *parser) list(name string) []string {
+	var out []string
+	for _, part := range strings.Split(p.value(name), ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func (p *parser) mongoURI(name string) string {
+	v := p.value(name)
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "mongodb" && u.Scheme != "mongodb+srv") || u.Host == "" {
+		p.fail(name, "not a mongodb:// or mongodb+srv:// URI")
+	}
+	return v
+}
+
+func (p *parser) dbName(name, def string) string {
+	v := p.str(name, def)
+	if strings.ContainsAny(v, `/\. "$`) || len(v) > 63 {
+		p.fail(name, "%q is not a valid database name", v)
+	}
+	return v
+}
+
+func (p *parser) hostPort(name, def string) string {
+	v := p.str(name, def)
+	host, port, err := net.SplitHostPort(v)
+	if err != nil || host == "" {
+		p.fail(name, "%q is not host:port", v)
+		return v
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		p.fail(name, "%q has no valid port", v)
+	}
+	return v
+}
+
+func (p *parser) cookieName(name, def string) string {
+	v := p.str(name, def)
+	for _, r := range v {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune(`()<>@,;:\"/[]?={}`, r) {
+			p.fail(name, "%q is not a valid cookie name", v)
+			break
+		}
+	}
+	return v
+}
+
+func (p *parser) smtpURL(name string) string {
+	v := p.value(name)
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+		p.fail(name, "not an smtp:// or smtps:// URL (smtp://user:pass@host:587)")
+	}
+	return v
+}

@@ -1,0 +1,87 @@
+package controllers
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/ginshop/ginshop/middleware"
+	"github.com/ginshop/ginshop/models"
+	"github.com/ginshop/ginshop/views"
+)
+
+// loginFailed is the one message for a wrong email and a wrong password alike, so the form does
+// not tell which accounts exist.
+const loginFailed = "Invalid email or password."
+
+// dummyHash is compared against when the email is unknown, so that answer takes as long as a
+// wrong password (bcrypt cost 12) and timing does not reveal accounts either.
+const dummyHash = "$2a$12$GkUvDdQ3N.o.j4IHgXq9ceBC9POZ1l38MKore40mhCPP2BM5n0XCu"
+
+type loginData struct {
+	views.Page
+	Email   string // oldInput.email in the course
+	Next    string // where to go after logging in (a path of this site)
+	Invalid map[string]bool
+}
+
+// GetLogin is GET /login (exports.getLogin).
+func (ctl *Controllers) GetLogin(c *gin.Context) {
+	ctl.render(c, http.StatusOK, "auth/login", loginData{
+		Page: ctl.page(c, "Login", "/login"),
+		Next: safeNext(c.Query("next")),
+	})
+}
+
+// PostLogin is POST /login (exports.postLogin): check the password, start a new session, save
+// it, and only then redirect.
+func (ctl *Controllers) PostLogin(c *gin.Context) {
+	email := models.NormalizeEmail(postForm(c, "email"))
+	password := postForm(c, "password")
+	next := safeNext(postForm(c, "next"))
+
+	user, err := ctl.Models.Users.ByEmail(c.Request.Context(), email)
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		ctl.fail(c, err)
+		return
+	}
+	hash := user.Password
+	if err != nil {
+		hash = dummyHash
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || user.ID.IsZero() {
+		data := loginData{Page: ctl.page(c, "Login", "/login"), Email: email, Next: next,
+			Invalid: map[string]bool{"email": true, "password": true}}
+		data.ErrorMessage = loginFailed
+		ctl.render(c, http.StatusUnprocessableEntity, "auth/login", data)
+		return
+	}
+	if err := middleware.LogIn(c, ctl.Sessions, ctl.Config.SessionName, user.ID, user.Email); err != nil {
+		ctl.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, next)
+}
+
+// PostLogout is POST /logout (exports.postLogout): destroy the session, then redirect.
+func (ctl *Controllers) PostLogout(c *gin.Context) {
+	if err := middleware.LogOut(c); err != nil {
+		ctl.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/")
+}
+
+// safeNext keeps a "return to" address only if it is a path of this site: "/cart" yes;
+// "https://evil.example", "//evil.example" and "/\evil.example" no (browsers read the last two
+// as other hosts).
+func safeNext(next string) string {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) ||
+		strings.ContainsAny(next, "\r\n\t") {
+		return "/"
+	}
+	return next
+}

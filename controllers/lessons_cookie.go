@@ -1,0 +1,158 @@
+package controllers
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-contrib/sessions"
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginshop/ginshop/views"
+)
+
+// The course's first "login" is a raw cookie:
+//
+//	res.setHeader('Set-Cookie', 'loggedIn=true; HttpOnly');
+//	const isLoggedIn = req.get('Cookie').split(';')[1].trim().split('=')[1];
+//
+// These handlers keep that lesson: they write the Set-Cookie header and read the Cookie header
+// by hand, with no cookie helper in between.
+
+const lessonCookieName = "loggedIn"
+
+// sessionKeyLessonHeader carries the Set-Cookie line just sent to the next page view, so the
+// page can show it after the redirect.
+const sessionKeyLessonHeader = "lessonSetCookie"
+
+var lessonValue = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// requestCookie is one name=value pair parsed out of the raw Cookie header.
+type requestCookie struct{ Name, Value string }
+
+type cookieLessonData struct {
+	views.Page
+	RawCookieHeader string
+	Cookies         []requestCookie
+	LoggedInValue   string // what the loggedIn cookie says, "" if absent
+	Believed        bool   // what a server that trusts the cookie concludes
+	SentHeader      string // the Set-Cookie line of the last POST
+	Form            cookieLessonForm
+}
+
+type cookieLessonForm struct {
+	Value, MaxAge, ExpiresIn, SameSite string
+	Secure, HTTPOnly                   bool
+}
+
+// GetCookieLesson is GET /lessons/cookie: parse the raw Cookie header by hand and show what it says.
+func (ctl *Controllers) GetCookieLesson(c *gin.Context) {
+	raw := c.GetHeader("Cookie")
+	data := cookieLessonData{
+		Page:            ctl.page(c, "Cookie Lesson", "/lessons/cookie"),
+		RawCookieHeader: raw,
+		Cookies:         parseCookieHeader(raw),
+		Form:            cookieLessonForm{Value: "true", MaxAge: "60", SameSite: "Lax", HTTPOnly: true},
+	}
+	for _, ck := range data.Cookies {
+		if ck.Name == lessonCookieName {
+			data.LoggedInValue = ck.Value
+		}
+	}
+	data.Believed = data.LoggedInValue == "true"
+	if s, ok := session(c); ok {
+		if h, ok := s.Get(sessionKeyLessonHeader).(string); ok {
+			data.SentHeader = h
+			s.Delete(sessionKeyLessonHeader)
+		}
+	}
+	ctl.render(c, http.StatusOK, "lessons/cookie", data)
+}
+
+// PostCookieLesson is POST /lessons/cookie: build the Set-Cookie line from the chosen attributes
+// and write it as a raw header.
+func (ctl *Controllers) PostCookieLesson(c *gin.Context) {
+	f := cookieLessonForm{
+		Value:     strings.TrimSpace(postForm(c, "value")),
+		MaxAge:    strings.TrimSpace(postForm(c, "maxAge")),
+		ExpiresIn: strings.TrimSpace(postForm(c, "expiresIn")),
+		SameSite:  postForm(c, "sameSite"),
+		Secure:    postForm(c, "secure") == "on",
+		HTTPOnly:  postForm(c, "httpOnly") == "on",
+	}
+	line, msg := buildSetCookie(f, time.Now())
+	if msg != "" {
+		data := cookieLessonData{Page: ctl.page(c, "Cookie Lesson", "/lessons/cookie"), Form: f,
+			RawCookieHeader: c.GetHeader("Cookie"), Cookies: parseCookieHeader(c.GetHeader("Cookie"))}
+		data.ErrorMessage = msg
+		ctl.render(c, http.StatusUnprocessableEntity, "lessons/cookie", data)
+		return
+	}
+	c.Writer.Header().Add("Set-Cookie", line) // res.setHeader('Set-Cookie', line)
+	sessions.Default(c).Set(sessionKeyLessonHeader, line)
+	ctl.redirect(c, "/lessons/cookie")
+}
+
+// PostCookieLessonDelete is POST /lessons/cookie/delete: a cookie is deleted by sending it again
+// already expired.
+func (ctl *Controllers) PostCookieLessonDelete(c *gin.Context) {
+	line := lessonCookieName + "=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+	c.Writer.Header().Add("Set-Cookie", line)
+	sessions.Default(c).Set(sessionKeyLessonHeader, line)
+	ctl.redirect(c, "/lessons/cookie")
+}
+
+// buildSetCookie writes the header value by hand; it returns a message for a bad choice.
+func buildSetCookie(f cookieLessonForm, now time.Time) (string, string) {
+	if !lessonValue.MatchString(f.Value) {
+		return "", "The value must be 1 to 64 letters, digits, '-' or '_'."
+	}
+	var b strings.Builder
+	b.WriteString(lessonCookieName + "=" + f.Value + "; Path=/")
+	if f.MaxAge != "" {
+		n, err := strconv.Atoi(f.MaxAge)
+		if err != nil || n < 0 || n > 31536000 {
+			return "", "Max-Age must be a number of seconds between 0 and 31536000."
+		}
+		fmt.Fprintf(&b, "; Max-Age=%d", n)
+	}
+	if f.ExpiresIn != "" {
+		n, err := strconv.Atoi(f.ExpiresIn)
+		if err != nil || n < 0 || n > 525600 {
+			return "", "Expires must be a number of minutes between 0 and 525600."
+		}
+		b.WriteString("; Expires=" + now.Add(time.Duration(n)*time.Minute).UTC().Format(http.TimeFormat))
+	}
+	switch f.SameSite {
+	case "":
+	case "Lax", "Strict", "None":
+		b.WriteString("; SameSite=" + f.SameSite)
+	default:
+		return "", "SameSite must be Lax, Strict or None."
+	}
+	if f.SameSite == "None" && !f.Secure {
+		return "", "Browsers drop SameSite=None cookies that are not Secure: tick Secure too."
+	}
+	if f.Secure {
+		b.WriteString("; Secure")
+	}
+	if f.HTTPOnly {
+		b.WriteString("; HttpOnly")
+	}
+	return b.String(), ""
+}
+
+// parseCookieHeader splits "a=1; b=2" by hand, as the course's split(';') does.
+func parseCookieHeader(raw string) []requestCookie {
+	var out []requestCookie
+	for _, part := range strings.Split(raw, ";") {
+		name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok && name != "" {
+			out = append(out, requestCookie{Name: name, Value: value})
+		}
+	}
+	return out
+}

@@ -1,0 +1,95 @@
+package controllers
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-contrib/sessions"
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginshop/ginshop/middleware"
+	"github.com/ginshop/ginshop/views"
+)
+
+// page builds the part of the view data every page needs: title, active link, login state, the
+// one-time flash messages and a lazy CSRF token.
+func (ctl *Controllers) page(c *gin.Context, title, path string) views.Page {
+	p := views.NewPage(title, path, func() string { return middleware.CSRFToken(c) })
+	if u, ok := middleware.UserFrom(c); ok {
+		p.IsAuthenticated = true
+		p.UserEmail = u.Email
+	}
+	if s, ok := session(c); ok {
+		// Reading flashes removes them, like req.flash('x'); the session is saved by render.
+		for _, f := range s.Flashes() {
+			if msg, ok := f.(string); ok {
+				p.Flashes = append(p.Flashes, msg)
+			}
+		}
+	}
+	return p
+}
+
+// render executes a view into a buffer, saves the session if the view changed it (a new CSRF
+// token, consumed flashes), and only then writes the status and the page.
+func (ctl *Controllers) render(c *gin.Context, status int, name string, data any) {
+	err := ctl.Views.Render(name, data, func(body []byte) error {
+		if err := saveSession(c); err != nil {
+			return err
+		}
+		c.Data(status, "text/html; charset=utf-8", body)
+		return nil
+	})
+	if err != nil {
+		ctl.serverError(c, err)
+	}
+}
+
+// redirect saves the session first and then redirects: req.session.save(() => res.redirect(to)).
+// 303 makes the browser follow a POST with a GET.
+func (ctl *Controllers) redirect(c *gin.Context, to string) {
+	if err := saveSession(c); err != nil {
+		ctl.serverError(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, to)
+}
+
+// flash stores a one-time message for the next page, like req.flash('info', msg).
+func flash(c *gin.Context, msg string) {
+	if s, ok := session(c); ok {
+		s.AddFlash(msg)
+	}
+}
+
+// session returns the request's session when the route has the session middleware.
+func session(c *gin.Context) (sessions.Session, bool) {
+	v, ok := c.Get(sessions.DefaultKey)
+	if !ok {
+		return nil, false
+	}
+	s, ok := v.(sessions.Session)
+	return s, ok
+}
+
+func saveSession(c *gin.Context) error {
+	if s, ok := session(c); ok {
+		return s.Save()
+	}
+	return nil
+}
+
+// pageNumber reads ?page=N; anything that is not a positive number is page 1.
+func pageNumber(c *gin.Context) int {
+	n, err := strconv.Atoi(c.Query("page"))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
+
+// postForm returns the parsed body fields; the CSRF middleware has parsed them already and
+// answered any parse error (413, 400), so handlers never see a half-read form.
+func postForm(c *gin.Context, name string) string {
+	return c.Request.PostForm.Get(name)
+}

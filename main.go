@@ -1,0 +1,86 @@
+// Gin Shop: the Node.js course's "shop with login" in Go. main only wires the process to run:
+// configuration from the environment, logs to stdout, stop on SIGINT/SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/joho/godotenv"
+
+	"github.com/ginshop/ginshop/app"
+	"github.com/ginshop/ginshop/config"
+	"github.com/ginshop/ginshop/database"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "gin-shop:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, with its environment passed in so tests can start it too.
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	getenv, err := withDotEnv(getenv, ".env")
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stdout, nil))
+
+	db, err := database.Open(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	shop, err := app.New(ctx, cfg, logger, db)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := shop.Close(context.Background()); err != nil {
+			logger.Error("close database", "err", err)
+		}
+		logger.Info("stopped")
+	}()
+
+	return shop.Serve(ctx, ":"+strconv.Itoa(cfg.Port), func(addr string) {
+		logger.Info("Gin Shop is running", "url", fmt.Sprintf("http://localhost:%d", cfg.Port), "env", cfg.Env)
+		if shop.DB.Embedded() {
+			logger.Info("embedded database (FerretDB)", "data", cfg.DataDir, "open it with", "npx mongosh "+shop.DB.URI)
+		} else {
+			logger.Info("database", "uri", shop.DB.URI)
+		}
+	})
+}
+
+// withDotEnv reads .env if it exists (like require('dotenv').config()); variables set in the real
+// environment win over it.
+func withDotEnv(getenv func(string) string, file string) (func(string) string, error) {
+	vars, err := godotenv.Read(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return getenv, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return func(key string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return vars[key]
+	}, nil
+}

@@ -1,0 +1,117 @@
+package middleware
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-contrib/sessions"
+	"github.com/gin-gonic/gin"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/ginshop/ginshop/sessionstore"
+)
+
+// The session values the app keeps, named as the course names them (req.session.isLoggedIn,
+// req.session.user). The user is only {_id, email}: never a password hash or a cart.
+const (
+	sessionKeyIsLoggedIn = "isLoggedIn"
+	sessionKeyUser       = "user"
+)
+
+// LoadSession loads the visitor's session before the handler runs (one read by _id, and nothing
+// at all without a cookie), re-sends the cookie when the store extended its expiry, and answers
+// 503 when the database does not respond, instead of silently treating the visitor as logged out.
+func LoadSession(store *sessionstore.Store, name string, abort Abort) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		s, err := store.Get(c.Request, name)
+		if err != nil && errors.Is(err, sessionstore.ErrUnavailable) {
+			abort(c, http.StatusServiceUnavailable, err)
+			return
+		}
+		if s != nil {
+			store.RefreshCookie(c.Writer, s)
+		}
+		c.Next()
+	}
+}
+
+// SessionUser is the logged-in user as the session knows it: enough for pages that need only the
+// id and email, without a database round trip.
+type SessionUser struct {
+	ID    bson.ObjectID
+	Email string
+}
+
+const contextKeyUser = "ginshop.user"
+
+// CurrentUser reads the user from the session into the request (like the course's middleware
+// that sets req.user), and marks logged-in answers no-store so Back after logout shows nothing.
+func CurrentUser() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		s := sessions.Default(c)
+		if loggedIn, _ := s.Get(sessionKeyIsLoggedIn).(bool); loggedIn {
+			if u, ok := s.Get(sessionKeyUser).(map[string]any); ok {
+				id, _ := u["_id"].(bson.ObjectID)
+				email, _ := u["email"].(string)
+				if !id.IsZero() {
+					c.Set(contextKeyUser, SessionUser{ID: id, Email: email})
+					c.Header("Cache-Control", "no-store")
+				}
+			}
+		}
+		c.Next()
+	}
+}
+
+// UserFrom returns the logged-in user of this request, if any.
+func UserFrom(c *gin.Context) (SessionUser, bool) {
+	u, ok := c.Get(contextKeyUser)
+	if !ok {
+		return SessionUser{}, false
+	}
+	su, ok := u.(SessionUser)
+	return su, ok
+}
+
+// RequireLogin sends visitors who are not logged in to /login, like the course's is-auth.js.
+func RequireLogin() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if _, ok := UserFrom(c); !ok {
+			c.Redirect(http.StatusSeeOther, "/login")
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
+}
+
+// LogIn starts a fresh session for user: a new id (the pre-login document is deleted, so a
+// planted or stolen pre-login cookie is worthless), isLoggedIn and user set, and saved before
+// the caller redirects: the Go form of
+//
+//	req.session.regenerate(); req.session.isLoggedIn = true; req.session.save(() => res.redirect('/'))
+func LogIn(c *gin.Context, store *sessionstore.Store, name string, id bson.ObjectID, email string) error {
+	gs, err := store.Get(c.Request, name)
+	if err != nil {
+		return err
+	}
+	if err := store.Regenerate(c.Request, gs); err != nil {
+		return err
+	}
+	s := sessions.Default(c)
+	s.Set(sessionKeyIsLoggedIn, true)
+	s.Set(sessionKeyUser, map[string]any{"_id": id, "email": email})
+	// A new CSRF token with the new id: the pre-login token stops working, and the first page
+	// after login (which has the logout form) does not have to write the session again.
+	s.Set(sessionKeyCSRF, newCSRFToken())
+	return s.Save()
+}
+
+// LogOut deletes the session document and expires the cookie: req.session.destroy(), plus the
+// res.clearCookie() that express-session leaves to the app.
+func LogOut(c *gin.Context) error {
+	s := sessions.Default(c)
+	s.Clear()
+	s.Options(sessions.Options{Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	return s.Save()
+}

@@ -1,0 +1,50 @@
+// Package models owns every query Gin Shop sends to MongoDB. Controllers call these methods and
+// never build filters themselves; each method takes the request's context.
+package models
+
+import (
+	"errors"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/ginshop/ginshop/database"
+)
+
+// Sentinel errors the controllers turn into pages.
+var (
+	ErrNotFound       = errors.New("not found")
+	ErrDuplicateEmail = errors.New("email already registered")
+)
+
+// Models groups the app's models, built once at start-up and handed to the controllers.
+type Models struct {
+	Products *ProductModel
+	Users    *UserModel
+}
+
+// New binds the models to the shop's database.
+func New(db *mongo.Database) *Models {
+	return &Models{
+		Products: &ProductModel{coll: db.Collection(database.Products)},
+		Users:    &UserModel{coll: db.Collection(database.Users)},
+	}
+}
+
+// ParseID turns a URL or form value into an ObjectID. Anything that is not 24 hex digits is
+// ErrNotFound: to a visitor, a malformed id and a missing product are the same 404.
+func ParseID(s string) (bson.ObjectID, error) {
+	id, err := bson.ObjectIDFromHex(s)
+	if err != nil {
+		return bson.NilObjectID, ErrNotFound
+	}
+	return id, nil
+}
+
+// notFound maps the driver's "no document" to the package's sentinel.
+func notFound(err error) error {
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return ErrNotFound
+	}
+	return err
+}

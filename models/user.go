@@ -1,0 +1,66 @@
+package models
+
+import (
+	"context"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// User is a document of the users collection. The cart lives here, never in the session.
+type User struct {
+	ID                   bson.ObjectID `bson:"_id"`
+	Email                string        `bson:"email"`
+	Password             string        `bson:"password"` // bcrypt hash
+	ResetToken           string        `bson:"resetToken,omitempty"`
+	ResetTokenExpiration *bson.DateTime `bson:"resetTokenExpiration,omitempty"`
+	Cart                 Cart          `bson:"cart"`
+}
+
+// Cart is the user's cart: product ids and quantities, as in the course.
+type Cart struct {
+	Items []CartItem `bson:"items"`
+}
+
+// CartItem is one line of a cart.
+type CartItem struct {
+	ProductID bson.ObjectID `bson:"productId"`
+	Quantity  int           `bson:"quantity"`
+}
+
+// UserModel owns the queries on users.
+type UserModel struct {
+	coll *mongo.Collection
+}
+
+// NormalizeEmail is how every email is stored and looked up: trimmed and lower-cased, so the
+// unique index makes addresses unique whatever their case.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// ByEmail finds a user by (normalised) email, or ErrNotFound.
+func (m *UserModel) ByEmail(ctx context.Context, email string) (User, error) {
+	var u User
+	err := m.coll.FindOne(ctx, bson.D{{Key: "email", Value: NormalizeEmail(email)}}).Decode(&u)
+	return u, notFound(err)
+}
+
+// ByID finds a user by id, or ErrNotFound.
+func (m *UserModel) ByID(ctx context.Context, id bson.ObjectID) (User, error) {
+	var u User
+	err := m.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&u)
+	return u, notFound(err)
+}
+
+// Create stores a new user with an empty cart. The unique index on email decides races:
+// the loser gets ErrDuplicateEmail.
+func (m *UserModel) Create(ctx context.Context, email, passwordHash string) (User, error) {
+	u := User{ID: bson.NewObjectID(), Email: NormalizeEmail(email), Password: passwordHash, Cart: Cart{Items: []CartItem{}}}
+	if _, err := m.coll.InsertOne(ctx, u); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return User{}, ErrDuplicateEmail
+		}
+		return User{}, err
+	}
+	return u, nil
+}

@@ -1,0 +1,85 @@
+package sessionstore
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Expiry is always enforced when a session is loaded; these only keep the collection
+// from filling up with dead sessions. connect-mongodb-session relies on a TTL index
+// alone; FerretDB v1 has none, so the app runs the sweeper when EnsureExpiryIndex
+// reports false.
+
+// EnsureExpiryIndex creates the TTL index {expires: 1} with expireAfterSeconds: 0, so
+// the server deletes a session once its expires date has passed. It returns
+// (false, nil) when the server refuses (FerretDB v1 answers NotImplemented, or an
+// existing index conflicts), and an error wrapping ErrUnavailable only when the
+// server could not be reached.
+func (s *Store) EnsureExpiryIndex(ctx context.Context) (ttl bool, err error) {
+	ctx, cancel := s.opContext(ctx)
+	defer cancel()
+	_, err = s.coll.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys:    bson.D{{Key: "expires", Value: 1}},
+		Options: options.Index().SetName("expires_ttl").SetExpireAfterSeconds(0),
+	})
+	if err == nil {
+		return true, nil
+	}
+	var serverErr mongo.ServerError
+	if errors.As(err, &serverErr) {
+		return false, nil // the server answered, but will not expire documents itself
+	}
+	return false, unavailable("create expiry index", err)
+}
+
+// Sweep deletes the sessions that have expired (idle or absolute timeout) and returns
+// how many it deleted.
+func (s *Store) Sweep(ctx context.Context) (int64, error) {
+	ctx, cancel := s.opContext(ctx)
+	defer cancel()
+	now := s.now()
+	// Same rule as loading: expires <= now, or created more than AbsoluteTimeout ago
+	// (the second only matters if AbsoluteTimeout was shortened since the session was saved).
+	filter := bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "expires", Value: bson.D{{Key: "$lte", Value: now}}}},
+		bson.D{{Key: "createdAt", Value: bson.D{{Key: "$lte", Value: now.Add(-s.cfg.AbsoluteTimeout)}}}},
+	}}}
+	res, err := s.coll.DeleteMany(ctx, filter)
+	if err != nil {
+		return 0, unavailable("sweep expired sessions", err)
+	}
+	return res.DeletedCount, nil
+}
+
+// RunSweeper sweeps now and then every interval (a minute when every <= 0) until ctx
+// is done. Failures are logged and retried on the next tick.
+func (s *Store) RunSweeper(ctx context.Context, every time.Duration, logger *slog.Logger) {
+	if every <= 0 {
+		every = time.Minute
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	ticker := time.NewTicker(every)
+	defer ticker.Stop()
+	for {
+		n, err := s.Sweep(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("session sweep failed", "err", err)
+		case n > 0:
+			logger.Debug("expired sessions deleted", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}

@@ -1,0 +1,84 @@
+package sessionstore
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/url"
+	"strings"
+)
+
+// signedPrefix marks a signed cookie value, as express-session writes it ("s:" + signed id).
+const signedPrefix = "s:"
+
+// idBytes is the amount of randomness in a session id: 192 bits, like express-session's uid-safe(24).
+const idBytes = 24
+
+// sign appends an HMAC-SHA256 signature to val, exactly like the npm package
+// cookie-signature's sign(val, secret): val + "." + base64(hmac) without "=" padding.
+func sign(val, secret string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(val))
+	return val + "." + strings.TrimRight(base64.StdEncoding.EncodeToString(mac.Sum(nil)), "=")
+}
+
+// unsign returns the value inside a signed string if any of the secrets signed it
+// (cookie-signature's unsign, tried with every secret so a rotated-out secret still verifies).
+func unsign(signed string, secrets []string) (string, bool) {
+	dot := strings.LastIndexByte(signed, '.')
+	if dot < 0 {
+		return "", false
+	}
+	val := signed[:dot]
+	for _, secret := range secrets {
+		// Constant-time comparison so the signature cannot be guessed byte by byte.
+		if hmac.Equal([]byte(sign(val, secret)), []byte(signed)) {
+			return val, true
+		}
+	}
+	return "", false
+}
+
+// encodeCookieValue builds the cookie value express-session sends:
+// encodeURIComponent("s:" + sign(id, secret)). QueryEscape matches encodeURIComponent
+// here because the signed value never contains a space.
+func encodeCookieValue(id, secret string) string {
+	return url.QueryEscape(signedPrefix + sign(id, secret))
+}
+
+// decodeCookieValue returns the session id inside a cookie value, or false when the
+// value is malformed, unsigned or signed with an unknown secret.
+func decodeCookieValue(raw string, secrets []string) (string, bool) {
+	// PathUnescape, not QueryUnescape: a browser may send a raw '+' of the base64 signature.
+	v, err := url.PathUnescape(raw)
+	if err != nil || !strings.HasPrefix(v, signedPrefix) {
+		return "", false
+	}
+	id, ok := unsign(v[len(signedPrefix):], secrets)
+	if !ok || !validID(id) {
+		return "", false
+	}
+	return id, true
+}
+
+// newID returns a fresh random session id, URL-safe (like express-session's uid-safe).
+func newID() string {
+	b := make([]byte, idBytes)
+	_, _ = rand.Read(b) // crypto/rand.Read never returns an error (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// validID accepts the ids this store (or express-session) generates: 1–128 URL-safe characters.
+func validID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,532 @@
+// Package sessionstore keeps gin-contrib/sessions sessions in MongoDB.
+//
+// It is the Go counterpart of the Node course's
+//
+//	app.use(session({secret, resave: false, saveUninitialized: false,
+//	    store: new MongoDBStore({uri, collection: 'sessions'})}))
+//
+// Cookies are signed like express-session's (cookie-signature), and documents look
+// like connect-mongodb-session's: {_id, expires, session: {cookie: {...}, ...values}},
+// plus a createdAt used for the absolute timeout. A session is stored only once it has
+// values, rewritten only when its values changed, and its expiry is extended ("touched")
+// at most once per Config.TouchAfter without rewriting its values.
+package sessionstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-contrib/sessions"
+	gsessions "github.com/gorilla/sessions"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// ErrUnavailable wraps every database failure, so the app can answer 503 with errors.Is.
+var ErrUnavailable = errors.New("sessionstore: session database unavailable")
+
+// Config configures a Store. Secrets, IdleTimeout and AbsoluteTimeout are required.
+type Config struct {
+	Secrets         []string         // first signs, all verify (rotation); at least one, non-empty
+	IdleTimeout     time.Duration    // session ends after this long without a request (cookie Max-Age too)
+	AbsoluteTimeout time.Duration    // session ends this long after it was created (login regenerates it)
+	TouchAfter      time.Duration    // min interval between expiry extensions of an unchanged session; 0 → 1 minute
+	Secure          bool             // Secure cookie attribute (production)
+	OpTimeout       time.Duration    // per database operation, on top of the request context; 0 → 2s
+	Now             func() time.Time // nil → time.Now; tests inject a clock
+}
+
+// Store is a gin-contrib/sessions Store backed by a MongoDB collection.
+type Store struct {
+	coll     *mongo.Collection
+	cfg      Config
+	defaults atomic.Pointer[gsessions.Options] // cookie options; replaced by Options()
+}
+
+var _ sessions.Store = (*Store)(nil)
+
+// loadStateKey is the key, in sess.Values, of what the store remembers about the
+// stored document. Its type is unexported, so handlers cannot reach it, and the codec
+// skips it. gin-contrib's Clear() deletes it, which Save simply treats as "changed".
+type loadStateKey struct{}
+
+type loadState struct {
+	createdAt time.Time // when the session (id) was created; start of the absolute timeout
+	expires   time.Time // the expiry stored in the document right now
+	saved     []byte    // canonical encoding of the values as stored, to detect changes
+	refresh   bool      // the expiry was extended on load: the cookie must be re-sent
+}
+
+// New returns a Store writing to coll (the app passes the "sessions" collection).
+func New(coll *mongo.Collection, cfg Config) (*Store, error) {
+	if coll == nil {
+		return nil, errors.New("sessionstore: nil collection")
+	}
+	if len(cfg.Secrets) == 0 {
+		return nil, errors.New("sessionstore: at least one secret is required")
+	}
+	for i, s := range cfg.Secrets {
+		if s == "" {
+			return nil, fmt.Errorf("sessionstore: secret %d is empty", i)
+		}
+	}
+	cfg.Secrets = append([]string(nil), cfg.Secrets...)
+	if cfg.IdleTimeout < time.Second {
+		return nil, errors.New("sessionstore: IdleTimeout must be at least 1s")
+	}
+	if cfg.AbsoluteTimeout <= 0 {
+		return nil, errors.New("sessionstore: AbsoluteTimeout must be positive")
+	}
+	if cfg.TouchAfter == 0 {
+		cfg.TouchAfter = time.Minute
+	}
+	if cfg.TouchAfter < 0 || cfg.TouchAfter >= cfg.IdleTimeout {
+		return nil, errors.New("sessionstore: TouchAfter must be positive and shorter than IdleTimeout")
+	}
+	if cfg.OpTimeout == 0 {
+		cfg.OpTimeout = 2 * time.Second
+	}
+	if cfg.OpTimeout < 0 {
+		return nil, errors.New("sessionstore: OpTimeout must be positive")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Store{coll: coll, cfg: cfg}
+	s.Options(sessions.Options{})
+	return s, nil
+}
+
+// Options sets the store's cookie options (gin-contrib's store.Options). Whatever is
+// passed, the session cookie keeps express-session's safe defaults: Path "/" when
+// empty, SameSite Lax when unset, always HttpOnly, Secure when Config.Secure.
+// MaxAge is ignored: the cookie lives as long as the session (IdleTimeout).
+func (s *Store) Options(o sessions.Options) {
+	g := o.ToGorillaOptions()
+	if g.Path == "" {
+		g.Path = "/"
+	}
+	if g.SameSite == 0 || g.SameSite == http.SameSiteDefaultMode {
+		g.SameSite = http.SameSiteLaxMode
+	}
+	g.HttpOnly = true
+	g.Secure = g.Secure || s.cfg.Secure
+	g.MaxAge = int(s.cfg.IdleTimeout / time.Second)
+	s.defaults.Store(g)
+}
+
+// Get returns the request's session, loading it at most once per request
+// (gorilla's registry caches the session and the error).
+func (s *Store) Get(r *http.Request, name string) (*gsessions.Session, error) {
+	return gsessions.GetRegistry(r).Get(s, name)
+}
+
+// New loads the session named by the request's cookie, or returns a fresh empty
+// one (IsNew) when there is no valid cookie or no live document for it. It never
+// returns a nil session. On a database failure it returns a fresh session and an
+// error wrapping ErrUnavailable; any other error means the stored document could not
+// be decoded (the returned fresh session is still usable).
+func (s *Store) New(r *http.Request, name string) (*gsessions.Session, error) {
+	sess := gsessions.NewSession(s, name)
+	opts := *s.defaults.Load()
+	sess.Options = &opts
+	sess.IsNew = true
+
+	c, err := r.Cookie(name)
+	if err != nil {
+		return sess, nil
+	}
+	// Like express-session: a cookie that is unsigned, tampered with or signed with an
+	// unknown secret is simply ignored, and the request gets a fresh session.
+	id, ok := decodeCookieValue(c.Value, s.cfg.Secrets)
+	if !ok {
+		return sess, nil
+	}
+	return s.load(r.Context(), sess, id)
+}
+
+// storedSession is the part of a document the store reads back.
+type storedSession struct {
+	Expires   time.Time `bson:"expires"`
+	CreatedAt time.Time `bson:"createdAt"`
+	Session   bson.Raw  `bson:"session"`
+}
+
+// load fills the fresh session sess from the document id, touching its expiry when due.
+// On any failure sess is returned untouched, so the request is anonymous.
+func (s *Store) load(ctx context.Context, sess *gsessions.Session, id string) (*gsessions.Session, error) {
+	ctx, cancel := s.opContext(ctx)
+	defer cancel()
+
+	res := s.coll.FindOne(ctx, byID(id))
+	if err := res.Err(); errors.Is(err, mongo.ErrNoDocuments) {
+		return sess, nil // unknown, deleted or regenerated id: no session
+	} else if err != nil {
+		return sess, unavailable("load session", err)
+	}
+	var doc storedSession
+	if err := res.Decode(&doc); err != nil {
+		return sess, fmt.Errorf("sessionstore: malformed session document: %w", err)
+	}
+
+	now := s.now()
+	if s.expired(doc.CreatedAt, doc.Expires, now) {
+		// Delete it now (the server may have no TTL index). A failure is harmless: the
+		// document stays unusable and the sweeper retries.
+		_, _ = s.coll.DeleteOne(ctx, byID(id))
+		return sess, nil
+	}
+
+	values, err := decodeValues(doc.Session)
+	if err != nil {
+		return sess, err
+	}
+	encoded, err := encodeValues(values)
+	if err != nil {
+		return sess, err
+	}
+	saved, err := canonical(encoded)
+	if err != nil {
+		return sess, err
+	}
+	state := &loadState{createdAt: doc.CreatedAt, expires: doc.Expires, saved: saved}
+
+	// Touch (connect-mongo's touchAfter): extend the expiry only if the last extension
+	// is older than TouchAfter, with one small update instead of rewriting the values.
+	if doc.Expires.Before(now.Add(s.cfg.IdleTimeout - s.cfg.TouchAfter)) {
+		if next := s.expiry(doc.CreatedAt, now); next.After(doc.Expires) {
+			upd, err := s.coll.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{
+				{Key: "expires", Value: next},
+				{Key: "session.cookie.expires", Value: next},
+			}}})
+			if err != nil {
+				return sess, unavailable("touch session", err)
+			}
+			if upd.MatchedCount == 0 {
+				return sess, nil // deleted since the read (logout elsewhere)
+			}
+			state.expires = next
+			state.refresh = true
+		}
+	}
+
+	sess.ID = id
+	sess.IsNew = false
+	for k, v := range values {
+		sess.Values[k] = v
+	}
+	sess.Values[loadStateKey{}] = state
+	return sess, nil
+}
+
+// Save stores the session if it changed and sets the cookie (req.session.save()).
+//   - Options.MaxAge < 0: the session is destroyed (req.session.destroy()).
+//   - a new session without values is not stored (saveUninitialized: false).
+//   - a loaded session whose values did not change is not rewritten (resave: false).
+func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Session) error {
+	opts := s.sessionOptions(sess)
+	if opts.MaxAge < 0 {
+		return s.destroy(r.Context(), w, sess, opts)
+	}
+
+	values, err := encodeValues(sess.Values)
+	if err != nil {
+		return err
+	}
+	encoded, err := canonical(values)
+	if err != nil {
+		return fmt.Errorf("sessionstore: encode session: %w", err)
+	}
+	state, _ := sess.Values[loadStateKey{}].(*loadState)
+
+	ctx, cancel := s.opContext(r.Context())
+	defer cancel()
+	now := s.now()
+
+	if sess.ID == "" {
+		if len(values) == 0 {
+			return nil
+		}
+		// A new id every time a session is first stored: a presented (maybe stale or
+		// forged) id is never reused. InsertOne cannot overwrite another session.
+		id := newID()
+		expires := s.expiry(now, now)
+		if _, err := s.coll.InsertOne(ctx, s.document(id, now, expires, values, opts)); err != nil {
+			return unavailable("insert session", err)
+		}
+		sess.ID = id
+		sess.Values[loadStateKey{}] = &loadState{createdAt: now, expires: expires, saved: encoded}
+		s.writeCookie(w, sess, opts, expires)
+		return nil
+	}
+
+	if state != nil && bytes.Equal(state.saved, encoded) {
+		if state.refresh {
+			s.writeCookie(w, sess, opts, state.expires) // touched on load and not yet re-sent
+			state.refresh = false
+		}
+		return nil
+	}
+
+	createdAt := time.Time{}
+	if state != nil {
+		createdAt = state.createdAt
+	} else {
+		// The load state was removed (gin-contrib's Clear()): read createdAt back so the
+		// absolute timeout still counts from the session's creation.
+		var found bool
+		if createdAt, found, err = s.storedCreatedAt(ctx, sess.ID, now); err != nil {
+			return err
+		} else if !found {
+			s.forget(w, sess, opts)
+			return nil
+		}
+	}
+	expires := s.expiry(createdAt, now)
+	// No upsert: if the document was deleted meanwhile (logout in another tab, password
+	// reset ending all sessions), the session must stay dead.
+	res, err := s.coll.ReplaceOne(ctx, byID(sess.ID), s.document(sess.ID, createdAt, expires, values, opts))
+	if err != nil {
+		return unavailable("save session", err)
+	}
+	if res.MatchedCount == 0 {
+		s.forget(w, sess, opts)
+		return nil
+	}
+	sess.Values[loadStateKey{}] = &loadState{createdAt: createdAt, expires: expires, saved: encoded}
+	s.writeCookie(w, sess, opts, expires)
+	return nil
+}
+
+// storedCreatedAt reads the creation time of a live session document.
+func (s *Store) storedCreatedAt(ctx context.Context, id string, now time.Time) (time.Time, bool, error) {
+	var doc storedSession
+	err := s.coll.FindOne(ctx, byID(id),
+		options.FindOne().SetProjection(bson.D{{Key: "createdAt", Value: 1}, {Key: "expires", Value: 1}}),
+	).Decode(&doc)
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return time.Time{}, false, nil
+	case err != nil:
+		return time.Time{}, false, unavailable("load session", err)
+	case s.expired(doc.CreatedAt, doc.Expires, now):
+		return time.Time{}, false, nil
+	}
+	return doc.CreatedAt, true, nil
+}
+
+// destroy deletes the document and expires the cookie (req.session.destroy + res.clearCookie).
+func (s *Store) destroy(ctx context.Context, w http.ResponseWriter, sess *gsessions.Session, opts gsessions.Options) error {
+	var err error
+	if sess.ID != "" {
+		ctx, cancel := s.opContext(ctx)
+		defer cancel()
+		if _, derr := s.coll.DeleteOne(ctx, byID(sess.ID)); derr != nil {
+			err = unavailable("delete session", derr)
+		}
+	}
+	// Expire the cookie even if the delete failed: the browser forgets the id either way.
+	s.forget(w, sess, opts)
+	return err
+}
+
+// forget expires the cookie and empties the session, which has no document any more.
+func (s *Store) forget(w http.ResponseWriter, sess *gsessions.Session, opts gsessions.Options) {
+	c := s.cookie(sess.Name(), "", opts)
+	c.MaxAge = -1               // written as Max-Age=0
+	c.Expires = time.Unix(1, 0) // and an Expires in the past for old browsers
+	setCookie(w, c)
+	clear(sess.Values)
+	sess.ID = ""
+	sess.IsNew = true
+}
+
+// Regenerate gives the session a new identity, like req.session.regenerate() on login
+// (OWASP: renew the session id on privilege change): the old document is deleted now,
+// all values are cleared, and the next Save stores the session under a new id.
+func (s *Store) Regenerate(r *http.Request, sess *gsessions.Session) error {
+	var err error
+	if sess.ID != "" {
+		ctx, cancel := s.opContext(r.Context())
+		defer cancel()
+		if _, derr := s.coll.DeleteOne(ctx, byID(sess.ID)); derr != nil {
+			err = unavailable("delete old session", derr)
+		}
+	}
+	clear(sess.Values)
+	sess.ID = ""
+	sess.IsNew = true
+	return err
+}
+
+// RefreshCookie re-sends the cookie with the new expiry if loading this session
+// extended (touched) it; otherwise it does nothing. Call it right after loading, before
+// the handler writes the response, so the browser's cookie lives as long as the session.
+func (s *Store) RefreshCookie(w http.ResponseWriter, sess *gsessions.Session) {
+	state, _ := sess.Values[loadStateKey{}].(*loadState)
+	if state == nil || !state.refresh || sess.ID == "" {
+		return
+	}
+	opts := s.sessionOptions(sess)
+	if opts.MaxAge < 0 {
+		return
+	}
+	s.writeCookie(w, sess, opts, state.expires)
+	state.refresh = false
+}
+
+// DeleteUserSessions ends every session of the user except exceptID (e.g. after a
+// password reset). The filter on session.user._id scans the collection on FerretDB v1;
+// that is fine for a rare operation.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID bson.ObjectID, exceptID string) (int64, error) {
+	ctx, cancel := s.opContext(ctx)
+	defer cancel()
+	filter := bson.D{{Key: "session.user._id", Value: userID}}
+	if exceptID != "" {
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$ne", Value: exceptID}}})
+	}
+	res, err := s.coll.DeleteMany(ctx, filter)
+	if err != nil {
+		return 0, unavailable("delete user sessions", err)
+	}
+	return res.DeletedCount, nil
+}
+
+// sessionOptions merges a session's options over the store's. gin-contrib's
+// session.Options() replaces the whole struct (Options{MaxAge: -1} has an empty Path),
+// so empty fields fall back to the store's, and HttpOnly/Secure cannot be switched off.
+func (s *Store) sessionOptions(sess *gsessions.Session) gsessions.Options {
+	o := *s.defaults.Load()
+	if p := sess.Options; p != nil {
+		if p.Path != "" {
+			o.Path = p.Path
+		}
+		if p.Domain != "" {
+			o.Domain = p.Domain
+		}
+		if p.SameSite != 0 && p.SameSite != http.SameSiteDefaultMode {
+			o.SameSite = p.SameSite
+		}
+		o.Secure = o.Secure || p.Secure
+		o.Partitioned = p.Partitioned
+		o.MaxAge = p.MaxAge // only its sign matters: < 0 destroys the session
+	}
+	o.HttpOnly = true
+	return o
+}
+
+// document builds the stored document, shaped like connect-mongodb-session's.
+func (s *Store) document(id string, createdAt, expires time.Time, values bson.D, o gsessions.Options) bson.D {
+	cookie := bson.D{ // express-session's req.session.cookie, serialised
+		{Key: "originalMaxAge", Value: s.cfg.IdleTimeout.Milliseconds()},
+		{Key: "expires", Value: expires},
+		{Key: "httpOnly", Value: true},
+		{Key: "path", Value: o.Path},
+		{Key: "sameSite", Value: sameSiteName(o.SameSite)},
+		{Key: "secure", Value: o.Secure},
+	}
+	if o.Domain != "" {
+		cookie = append(cookie, bson.E{Key: "domain", Value: o.Domain})
+	}
+	session := append(bson.D{{Key: cookieKey, Value: cookie}}, values...)
+	return bson.D{
+		{Key: "_id", Value: id},
+		{Key: "expires", Value: expires},
+		{Key: "createdAt", Value: createdAt},
+		{Key: "session", Value: session},
+	}
+}
+
+func sameSiteName(m http.SameSite) string {
+	switch m {
+	case http.SameSiteStrictMode:
+		return "strict"
+	case http.SameSiteNoneMode:
+		return "none"
+	default:
+		return "lax"
+	}
+}
+
+// writeCookie sends the signed session cookie, valid until expires.
+func (s *Store) writeCookie(w http.ResponseWriter, sess *gsessions.Session, opts gsessions.Options, expires time.Time) {
+	c := s.cookie(sess.Name(), encodeCookieValue(sess.ID, s.cfg.Secrets[0]), opts)
+	c.Expires = expires
+	// Max-Age in whole seconds, rounded up so a fresh session gets exactly IdleTimeout.
+	left := expires.Sub(s.now())
+	c.MaxAge = max(1, int((left+time.Second-1)/time.Second))
+	setCookie(w, c)
+}
+
+func (s *Store) cookie(name, value string, o gsessions.Options) *http.Cookie {
+	return &http.Cookie{
+		Name:        name,
+		Value:       value,
+		Path:        o.Path,
+		Domain:      o.Domain,
+		Secure:      o.Secure,
+		HttpOnly:    o.HttpOnly,
+		SameSite:    o.SameSite,
+		Partitioned: o.Partitioned,
+	}
+}
+
+// setCookie adds the Set-Cookie header, replacing one already set for the same cookie
+// in this response (e.g. RefreshCookie then Save), so the browser gets one per session
+// like express-session sends.
+func setCookie(w http.ResponseWriter, c *http.Cookie) {
+	line := c.String()
+	if line == "" {
+		return // invalid cookie name; http.SetCookie would drop it too
+	}
+	h := w.Header()
+	prefix := c.Name + "="
+	kept := make([]string, 0, len(h["Set-Cookie"])+1)
+	for _, l := range h["Set-Cookie"] {
+		if !strings.HasPrefix(l, prefix) {
+			kept = append(kept, l)
+		}
+	}
+	h["Set-Cookie"] = append(kept, line)
+}
+
+// expiry is when a session used at now ends: after IdleTimeout of inactivity, but never
+// later than AbsoluteTimeout after its creation.
+func (s *Store) expiry(createdAt, now time.Time) time.Time {
+	idle := now.Add(s.cfg.IdleTimeout)
+	if abs := createdAt.Add(s.cfg.AbsoluteTimeout); abs.Before(idle) {
+		return abs
+	}
+	return idle
+}
+
+// expired tells whether a stored session is over. A document without createdAt or
+// expires (zero times) counts as expired.
+func (s *Store) expired(createdAt, expires, now time.Time) bool {
+	return !expires.After(now) || !createdAt.Add(s.cfg.AbsoluteTimeout).After(now)
+}
+
+// now is the current time at BSON Date precision, so what is stored equals what is kept.
+func (s *Store) now() time.Time {
+	return s.cfg.Now().UTC().Truncate(time.Millisecond)
+}
+
+// opContext bounds one database operation, on top of the request's own deadline.
+func (s *Store) opContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.cfg.OpTimeout)
+}
+
+func byID(id string) bson.D {
+	return bson.D{{Key: "_id", Value: id}}
+}
+
+func unavailable(op string, err error) error {
+	return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
+}
