@@ -1,0 +1,318 @@
+package sessionstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+	"github.com/gin-gonic/gin"
+	gsessions "github.com/gorilla/sessions"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// testURI is the embedded FerretDB every test of the package talks to.
+var testURI string
+
+const cookieName = "connect.sid"
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	gin.SetMode(gin.TestMode)
+	gin.DefaultWriter = io.Discard // gin-contrib's tester uses gin.Default(), which logs every request
+
+	dir, err := os.MkdirTemp("", "sessionstore-ferretdb-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+
+	uri, stop, err := startFerretDB(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start FerretDB:", err)
+		return 1
+	}
+	defer stop()
+	testURI = uri
+	return m.Run()
+}
+
+// startFerretDB runs an embedded FerretDB v1 (SQLite handler, files in dir) on a free
+// loopback port and returns its MongoDB URI, with one connection per client as the
+// app uses it.
+func startFerretDB(dir string) (uri string, stop func(), err error) {
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + dir + "/",
+		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = f.Run(ctx)
+	}()
+	// MongoDBURI waits for the listener that Run starts.
+	return f.MongoDBURI() + "?maxPoolSize=1", func() { cancel(); <-done }, nil
+}
+
+// testClock is an injectable clock for expiry tests.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock() *testClock {
+	return &testClock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// commandCounter counts the commands a client sends, by name ("find", "update", ...),
+// and keeps the last one of each name.
+type commandCounter struct {
+	mu     sync.Mutex
+	counts map[string]int
+	last   map[string]bson.Raw
+}
+
+func newCommandCounter() *commandCounter {
+	return &commandCounter{counts: map[string]int{}, last: map[string]bson.Raw{}}
+}
+
+func (c *commandCounter) started(_ context.Context, e *event.CommandStartedEvent) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.counts[e.CommandName]++
+	c.last[e.CommandName] = append(bson.Raw(nil), e.Command...)
+}
+
+// Last returns the last command of that name sent since the last Reset, or nil.
+func (c *commandCounter) Last(name string) bson.Raw {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last[name]
+}
+
+// Writes counts the commands that change documents.
+func (c *commandCounter) Writes() int {
+	return c.Count("insert") + c.Count("update") + c.Count("delete")
+}
+
+func (c *commandCounter) Count(name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.counts[name]
+}
+
+func (c *commandCounter) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.counts)
+	clear(c.last)
+}
+
+// testEnv is one test's store, its own database, clock and command counter.
+type testEnv struct {
+	t     *testing.T
+	store *Store
+	coll  *mongo.Collection
+	clock *testClock
+	cmds  *commandCounter
+}
+
+func testConfig(clock *testClock) Config {
+	return Config{
+		Secrets:         []string{"test-secret"},
+		IdleTimeout:     2 * time.Hour,
+		AbsoluteTimeout: 24 * time.Hour,
+		TouchAfter:      time.Minute,
+		Now:             clock.Now,
+	}
+}
+
+// newTestEnv gives the test a store on a database of its own (named after the test),
+// dropped when the test ends. edit may change the configuration.
+func newTestEnv(t *testing.T, edit ...func(*Config)) *testEnv {
+	t.Helper()
+	cmds := newCommandCounter()
+	client, err := mongo.Connect(options.Client().ApplyURI(testURI).
+		SetMonitor(&event.CommandMonitor{Started: cmds.started}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := client.Database(dbName(t))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = db.Drop(ctx)
+		_ = client.Disconnect(ctx)
+	})
+	clock := newTestClock()
+	cfg := testConfig(clock)
+	for _, e := range edit {
+		e(&cfg)
+	}
+	coll := db.Collection("sessions")
+	store, err := New(coll, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testEnv{t: t, store: store, coll: coll, clock: clock, cmds: cmds}
+}
+
+// dbName turns the test name into a valid, unique database name.
+func dbName(t *testing.T) string {
+	name := strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
+			return r
+		}
+		return '_'
+	}, t.Name())
+	if len(name) > 50 {
+		h := fnv.New32a()
+		h.Write([]byte(name))
+		name = fmt.Sprintf("%s_%08x", name[:50], h.Sum32())
+	}
+	return name
+}
+
+// request is a new browser request carrying the given cookies.
+func request(cookies ...*http.Cookie) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	for _, c := range cookies {
+		if c != nil {
+			r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+		}
+	}
+	return r
+}
+
+// get loads the session the way the app's middleware does, failing the test on error.
+func (e *testEnv) get(cookie *http.Cookie) (*http.Request, *gsessions.Session) {
+	e.t.Helper()
+	r := request(cookie)
+	sess, err := e.store.Get(r, cookieName)
+	if err != nil {
+		e.t.Fatalf("Get: %v", err)
+	}
+	return r, sess
+}
+
+// save saves sess and returns the session cookie the response set, or nil.
+func (e *testEnv) save(r *http.Request, sess *gsessions.Session) *http.Cookie {
+	e.t.Helper()
+	rec := httptest.NewRecorder()
+	if err := e.store.Save(r, rec, sess); err != nil {
+		e.t.Fatalf("Save: %v", err)
+	}
+	return responseCookie(rec)
+}
+
+// visit is one request: load the session, let fn change it, save it.
+// It returns the cookie set by the response (nil if none) and the session.
+func (e *testEnv) visit(cookie *http.Cookie, fn func(*gsessions.Session)) (*http.Cookie, *gsessions.Session) {
+	e.t.Helper()
+	r, sess := e.get(cookie)
+	if fn != nil {
+		fn(sess)
+	}
+	return e.save(r, sess), sess
+}
+
+// login stores a new session holding values and returns its cookie.
+func (e *testEnv) login(values map[string]any) *http.Cookie {
+	e.t.Helper()
+	c, _ := e.visit(nil, func(s *gsessions.Session) {
+		for k, v := range values {
+			s.Values[k] = v
+		}
+	})
+	if c == nil {
+		e.t.Fatal("saving a session with values set no cookie")
+	}
+	return c
+}
+
+// doc returns the stored document of session id, or nil if there is none.
+func (e *testEnv) doc(id string) bson.Raw {
+	e.t.Helper()
+	raw, err := e.coll.FindOne(context.Background(), bson.D{{Key: "_id", Value: id}}).Raw()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return raw
+}
+
+func (e *testEnv) count() int64 {
+	e.t.Helper()
+	n, err := e.coll.CountDocuments(context.Background(), bson.D{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// idOf returns the session id inside a cookie signed with the test secret.
+func (e *testEnv) idOf(c *http.Cookie) string {
+	e.t.Helper()
+	id, ok := decodeCookieValue(c.Value, e.store.cfg.Secrets)
+	if !ok {
+		e.t.Fatalf("cookie %q does not verify", c.Value)
+	}
+	return id
+}
+
+// responseCookie returns the session cookie a response set, or nil.
+func responseCookie(rec *httptest.ResponseRecorder) *http.Cookie {
+	for _, c := range (&http.Response{Header: rec.Header()}).Cookies() {
+		if c.Name == cookieName {
+			return c
+		}
+	}
+	return nil
+}
+
+// setBehindTheStoresBack changes a field of a stored session without the store.
+func setBehindTheStoresBack(t *testing.T, env *testEnv, id, field string, value any) {
+	t.Helper()
+	_, err := env.coll.UpdateOne(context.Background(), bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: field, Value: value}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

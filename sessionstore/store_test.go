@@ -1,0 +1,654 @@
+package sessionstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-contrib/sessions"
+	"github.com/gin-gonic/gin"
+	gsessions "github.com/gorilla/sessions"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	env := newTestEnv(t)
+	good := testConfig(env.clock)
+	cases := map[string]func(*Config){
+		"no secret":                  func(c *Config) { c.Secrets = nil },
+		"empty secret":               func(c *Config) { c.Secrets = []string{"a", ""} },
+		"no idle timeout":            func(c *Config) { c.IdleTimeout = 0 },
+		"no absolute timeout":        func(c *Config) { c.AbsoluteTimeout = 0 },
+		"touch after not below idle": func(c *Config) { c.TouchAfter = c.IdleTimeout },
+		"negative touch after":       func(c *Config) { c.TouchAfter = -time.Second },
+		"negative operation timeout": func(c *Config) { c.OpTimeout = -time.Second },
+	}
+	for name, edit := range cases {
+		cfg := good
+		edit(&cfg)
+		if _, err := New(env.coll, cfg); err == nil {
+			t.Errorf("%s: New accepted it", name)
+		}
+	}
+	if _, err := New(nil, good); err == nil {
+		t.Error("New accepted a nil collection")
+	}
+	s, err := New(env.coll, Config{Secrets: []string{"s"}, IdleTimeout: time.Hour, AbsoluteTimeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.cfg.TouchAfter != time.Minute || s.cfg.OpTimeout != 2*time.Second || s.cfg.Now == nil {
+		t.Errorf("defaults not applied: %+v", s.cfg)
+	}
+}
+
+func TestCookieIsSignedLikeExpressSession(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		t.Run(fmt.Sprintf("secure=%v", secure), func(t *testing.T) {
+			env := newTestEnv(t, func(c *Config) { c.Secure = secure })
+			r, sess := env.get(nil)
+			sess.Values["isLoggedIn"] = true
+			rec := httptest.NewRecorder()
+			if err := env.store.Save(r, rec, sess); err != nil {
+				t.Fatal(err)
+			}
+			lines := rec.Header().Values("Set-Cookie")
+			if len(lines) != 1 {
+				t.Fatalf("Set-Cookie lines: %q", lines)
+			}
+			line := lines[0]
+			if !strings.HasPrefix(line, cookieName+"=s%3A") {
+				t.Errorf("cookie value is not express-session's s%%3A<id>.<sig>: %s", line)
+			}
+			for _, attr := range []string{"Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=7200",
+				"Expires=" + env.clock.Now().Add(2*time.Hour).UTC().Format(http.TimeFormat)} {
+				if !strings.Contains(line, "; "+attr) {
+					t.Errorf("cookie lacks %q: %s", attr, line)
+				}
+			}
+			if strings.Contains(line, "; Secure") != secure {
+				t.Errorf("Secure=%v, cookie: %s", secure, line)
+			}
+			c := responseCookie(rec)
+			if id := env.idOf(c); id != sess.ID || len(id) < 22 {
+				t.Errorf("cookie names id %q, session has %q", id, sess.ID)
+			}
+		})
+	}
+}
+
+func TestDocumentLooksLikeConnectMongodbSession(t *testing.T) {
+	env := newTestEnv(t)
+	userID := bson.NewObjectID()
+	cookie := env.login(map[string]any{
+		"isLoggedIn": true,
+		"user":       map[string]any{"_id": userID, "email": "test@test.com"},
+	})
+	now := env.clock.Now()
+	doc := env.doc(env.idOf(cookie))
+
+	expires := now.Add(2 * time.Hour)
+	checks := []struct {
+		path []string
+		want any
+	}{
+		{[]string{"_id"}, env.idOf(cookie)},
+		{[]string{"expires"}, expires},
+		{[]string{"createdAt"}, now},
+		{[]string{"session", "cookie", "originalMaxAge"}, int64(7200000)},
+		{[]string{"session", "cookie", "expires"}, expires},
+		{[]string{"session", "cookie", "httpOnly"}, true},
+		{[]string{"session", "cookie", "path"}, "/"},
+		{[]string{"session", "cookie", "sameSite"}, "lax"},
+		{[]string{"session", "cookie", "secure"}, false},
+		{[]string{"session", "isLoggedIn"}, true},
+		{[]string{"session", "user", "_id"}, userID},
+		{[]string{"session", "user", "email"}, "test@test.com"},
+	}
+	for _, c := range checks {
+		rv, err := doc.LookupErr(c.path...)
+		if err != nil {
+			t.Errorf("%s missing in %s", strings.Join(c.path, "."), doc)
+			continue
+		}
+		var got any
+		switch c.want.(type) {
+		case time.Time:
+			got = rv.Time().UTC()
+		case int64:
+			got, _ = rv.Int64OK()
+		case bson.ObjectID:
+			got = rv.ObjectID()
+		case bool:
+			got = rv.Boolean()
+		default:
+			got = rv.StringValue()
+		}
+		if got != c.want {
+			t.Errorf("%s = %v (%s), want %v", strings.Join(c.path, "."), got, rv.Type, c.want)
+		}
+	}
+}
+
+func TestNewSessionIsNotStoredUntilUsed(t *testing.T) {
+	env := newTestEnv(t)
+	if c, sess := env.visit(nil, nil); c != nil || !sess.IsNew {
+		t.Fatal("an unused session set a cookie")
+	}
+
+	// Through gin-contrib: reading flashes marks the session written even when there
+	// are none, as every page of the shop does (connect-flash's req.flash('error')).
+	r := gin.New()
+	r.Use(sessions.Sessions(cookieName, env.store))
+	r.GET("/", func(c *gin.Context) {
+		s := sessions.Default(c)
+		_ = s.Flashes("error")
+		if err := s.Save(); err != nil {
+			t.Error(err)
+		}
+	})
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Header().Get("Set-Cookie") != "" {
+		t.Errorf("anonymous page set a cookie: %s", rec.Header().Get("Set-Cookie"))
+	}
+	if n := env.count(); n != 0 {
+		t.Fatalf("%d sessions stored for anonymous browsing", n)
+	}
+}
+
+func TestFlashesAreStoredAsFlashAndConsumedOnce(t *testing.T) {
+	env := newTestEnv(t)
+	cookie, sess := env.visit(nil, func(s *gsessions.Session) { s.AddFlash("Invalid email or password.") })
+	doc := env.doc(sess.ID)
+	if got := doc.Lookup("session", "flash", "0").StringValue(); got != "Invalid email or password." {
+		t.Fatalf("session.flash[0] = %q in %s", got, doc)
+	}
+	if _, err := doc.LookupErr("session", "_flash"); err == nil {
+		t.Fatal("gorilla's _flash key was stored as is")
+	}
+
+	_, sess = env.visit(cookie, func(s *gsessions.Session) {
+		if f := s.Flashes(); len(f) != 1 || f[0] != "Invalid email or password." {
+			t.Errorf("first read: flashes = %v", f)
+		}
+	})
+	if _, err := env.doc(sess.ID).LookupErr("session", "flash"); err == nil {
+		t.Fatal("consumed flash is still stored")
+	}
+	env.visit(cookie, func(s *gsessions.Session) {
+		if f := s.Flashes(); len(f) != 0 {
+			t.Errorf("second read: flashes = %v", f)
+		}
+	})
+}
+
+func TestUnchangedSessionIsNotRewritten(t *testing.T) {
+	env := newTestEnv(t)
+	cookie := env.login(map[string]any{"isLoggedIn": true})
+	id := env.idOf(cookie)
+
+	// Two requests load the session before someone else changes the document.
+	rUnchanged, unchanged := env.get(cookie)
+	rChanged, changed := env.get(cookie)
+	setBehindTheStoresBack(t, env, id, "session.marker", "written elsewhere")
+
+	// gin-contrib's Flashes() would mark the session written: Save is still called.
+	_ = unchanged.Flashes()
+	env.cmds.Reset()
+	if c := env.save(rUnchanged, unchanged); c != nil {
+		t.Error("unchanged session re-sent its cookie")
+	}
+	if w := env.cmds.Writes(); w != 0 {
+		t.Fatalf("unchanged session caused %d writes", w)
+	}
+	if env.doc(id).Lookup("session", "marker").StringValue() != "written elsewhere" {
+		t.Fatal("unchanged session was rewritten")
+	}
+
+	// The check is not vacuous: a changed session is written (and so replaces the marker).
+	changed.Values["isLoggedIn"] = false
+	if c := env.save(rChanged, changed); c == nil {
+		t.Error("changed session set no cookie")
+	}
+	doc := env.doc(id)
+	if _, err := doc.LookupErr("session", "marker"); err == nil || doc.Lookup("session", "isLoggedIn").Boolean() {
+		t.Fatalf("changed session was not written: %s", doc)
+	}
+}
+
+func TestSessionIsLoadedOncePerRequestWithOneRead(t *testing.T) {
+	env := newTestEnv(t)
+	cookie := env.login(map[string]any{"isLoggedIn": true})
+	env.clock.Advance(10 * time.Second)
+
+	env.cmds.Reset()
+	r := request(cookie)
+	first, err1 := env.store.Get(r, cookieName)
+	second, err2 := env.store.Get(r, cookieName)
+	if err1 != nil || err2 != nil || first != second {
+		t.Fatalf("Get twice: %p %v, %p %v", first, err1, second, err2)
+	}
+	if err := env.store.Save(r, httptest.NewRecorder(), first); err != nil {
+		t.Fatal(err)
+	}
+	if f, w := env.cmds.Count("find"), env.cmds.Writes(); f != 1 || w != 0 {
+		t.Fatalf("an unchanged request cost %d reads and %d writes, want 1 and 0", f, w)
+	}
+}
+
+func TestTouchExtendsExpiryAtMostOncePerTouchAfter(t *testing.T) {
+	env := newTestEnv(t)
+	start := env.clock.Now()
+	cookie := env.login(map[string]any{"isLoggedIn": true})
+	id := env.idOf(cookie)
+
+	// 30 s later: too soon to extend. One read, no write, no cookie.
+	env.clock.Advance(30 * time.Second)
+	env.cmds.Reset()
+	_, sess := env.get(cookie)
+	if w := env.cmds.Writes(); w != 0 {
+		t.Fatalf("touched after 30s (%d writes)", w)
+	}
+	rec := httptest.NewRecorder()
+	env.store.RefreshCookie(rec, sess)
+	if rec.Header().Get("Set-Cookie") != "" {
+		t.Fatal("RefreshCookie set a cookie without a touch")
+	}
+	if got := env.doc(id).Lookup("expires").Time(); !got.Equal(start.Add(2 * time.Hour)) {
+		t.Fatalf("expires moved to %v", got)
+	}
+
+	// 61 s after the last extension: one small $set of the two expiry fields.
+	env.clock.Advance(31 * time.Second)
+	env.cmds.Reset()
+	r, sess := env.get(cookie)
+	if u, w := env.cmds.Count("update"), env.cmds.Writes(); u != 1 || w != 1 {
+		t.Fatalf("touch: %d updates, %d writes; want 1, 1", u, w)
+	}
+	upd := env.cmds.Last("update").Lookup("updates", "0", "u")
+	set, err := upd.Document().LookupErr("$set")
+	if err != nil {
+		t.Fatalf("touch was not a $set: %s", upd)
+	}
+	if elems, _ := set.Document().Elements(); len(elems) != 2 {
+		t.Fatalf("touch set more than the expiry: %s", set)
+	}
+	want := env.clock.Now().Add(2 * time.Hour)
+	doc := env.doc(id)
+	if !doc.Lookup("expires").Time().Equal(want) || !doc.Lookup("session", "cookie", "expires").Time().Equal(want) {
+		t.Fatalf("after touch: %s, want expires %v", doc, want)
+	}
+
+	rec = httptest.NewRecorder()
+	env.store.RefreshCookie(rec, sess)
+	c := responseCookie(rec)
+	if c == nil || c.MaxAge != 7200 || !c.Expires.Equal(want.Truncate(time.Second)) || env.idOf(c) != id {
+		t.Fatalf("refreshed cookie = %+v", c)
+	}
+	// Sent once: a later unchanged Save adds nothing.
+	rec2 := httptest.NewRecorder()
+	if err := env.store.Save(r, rec2, sess); err != nil || rec2.Header().Get("Set-Cookie") != "" {
+		t.Fatalf("unchanged Save after RefreshCookie: err=%v cookie=%q", err, rec2.Header().Get("Set-Cookie"))
+	}
+
+	// 30 s after that touch: nothing again.
+	env.clock.Advance(30 * time.Second)
+	env.cmds.Reset()
+	_, sess = env.get(cookie)
+	rec = httptest.NewRecorder()
+	env.store.RefreshCookie(rec, sess)
+	if env.cmds.Writes() != 0 || rec.Header().Get("Set-Cookie") != "" {
+		t.Fatal("touched twice within TouchAfter")
+	}
+
+	// A touch and a change in the same response send one Set-Cookie, not two.
+	env.clock.Advance(2 * time.Minute)
+	r, sess = env.get(cookie)
+	rec = httptest.NewRecorder()
+	env.store.RefreshCookie(rec, sess)
+	sess.Values["visits"] = 1
+	if err := env.store.Save(r, rec, sess); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rec.Header().Values("Set-Cookie")); n != 1 {
+		t.Fatalf("%d Set-Cookie lines for one session", n)
+	}
+}
+
+func TestIdleSessionExpires(t *testing.T) {
+	env := newTestEnv(t)
+	cookie := env.login(map[string]any{"isLoggedIn": true})
+	id := env.idOf(cookie)
+
+	// Activity within the idle timeout keeps the session alive...
+	env.clock.Advance(2*time.Hour - time.Second)
+	if _, sess := env.get(cookie); sess.IsNew {
+		t.Fatal("session ended before its idle timeout")
+	}
+	// ...and two idle hours after the last request it is gone.
+	env.clock.Advance(2 * time.Hour)
+	_, sess := env.get(cookie)
+	if !sess.IsNew || len(sess.Values) != 0 {
+		t.Fatal("idle session still loads")
+	}
+	if env.doc(id) != nil {
+		t.Fatal("expired document was not deleted")
+	}
+}
+
+func TestAbsoluteTimeoutEndsActiveSession(t *testing.T) {
+	env := newTestEnv(t)
+	cookie := env.login(map[string]any{"isLoggedIn": true})
+	id := env.idOf(cookie)
+	created := env.clock.Now()
+
+	for range 23 { // a request every hour: never idle
+		env.clock.Advance(time.Hour)
+		if _, sess := env.get(cookie); sess.IsNew {
+			t.Fatalf("session ended after %v", env.clock.Now().Sub(created))
+		}
+	}
+	// At 23 h the touch is capped at the absolute deadline, and so is the cookie.
+	doc := env.doc(id)
+	if got := doc.Lookup("expires").Time(); !got.Equal(created.Add(24 * time.Hour)) {
+		t.Fatalf("expires = %v, want the absolute deadline", got)
+	}
+	env.clock.Advance(30 * time.Minute)
+	r, sess := env.get(cookie)
+	sess.Values["cart"] = "changed"
+	rec := httptest.NewRecorder()
+	if err := env.store.Save(r, rec, sess); err != nil {
+		t.Fatal(err)
+	}
+	if c := responseCookie(rec); c == nil || c.MaxAge != 1800 {
+		t.Fatalf("cookie near the absolute deadline: %+v", c)
+	}
+
+	env.clock.Advance(30 * time.Minute)
+	if _, sess := env.get(cookie); !sess.IsNew {
+		t.Fatal("session outlived its absolute timeout")
+	}
+	if env.doc(id) != nil {
+		t.Fatal("expired document was not deleted")
+	}
+}
+
+func TestRegenerateGivesNewIDAndOldCookieIsWorthless(t *testing.T) {
+	env := newTestEnv(t)
+	old := env.login(map[string]any{"cartHint": "anonymous"})
+	oldID := env.idOf(old)
+
+	// POST /login: req.session.regenerate(), then set the user and save.
+	r, sess := env.get(old)
+	if err := env.store.Regenerate(r, sess); err != nil {
+		t.Fatal(err)
+	}
+	if sess.ID != "" || len(sess.Values) != 0 || !sess.IsNew {
+		t.Fatalf("after Regenerate: ID=%q values=%v", sess.ID, sess.Values)
+	}
+	if env.doc(oldID) != nil {
+		t.Fatal("old document still there")
+	}
+	sess.Values["isLoggedIn"] = true
+	fresh := env.save(r, sess)
+	if fresh == nil {
+		t.Fatal("no cookie after login")
+	}
+	if newID := env.idOf(fresh); newID == oldID || env.doc(newID) == nil {
+		t.Fatalf("new id %q (old %q) not stored", newID, oldID)
+	}
+
+	// The old cookie is worthless, and using it never revives the old id.
+	c, sess := env.visit(old, func(s *gsessions.Session) {
+		if !s.IsNew || s.Values["isLoggedIn"] != nil {
+			t.Errorf("old cookie still opens a session: %v", s.Values)
+		}
+		s.Values["x"] = 1
+	})
+	if sess.ID == oldID || env.idOf(c) == oldID {
+		t.Fatal("the old id was reused")
+	}
+	if n := env.count(); n != 2 {
+		t.Fatalf("%d documents, want 2 (the logged-in one and the new anonymous one)", n)
+	}
+}
+
+func TestNegativeMaxAgeDestroysSession(t *testing.T) {
+	env := newTestEnv(t)
+	cookie := env.login(map[string]any{"isLoggedIn": true})
+	id := env.idOf(cookie)
+
+	r, sess := env.get(cookie)
+	sess.Options.MaxAge = -1
+	rec := httptest.NewRecorder()
+	if err := env.store.Save(r, rec, sess); err != nil {
+		t.Fatal(err)
+	}
+	assertCookieExpired(t, rec)
+	if env.doc(id) != nil {
+		t.Fatal("document survived logout")
+	}
+	if _, sess := env.get(cookie); !sess.IsNew {
+		t.Fatal("the cookie still opens a session after logout")
+	}
+}
+
+func TestLogoutThroughGinContribKeepsCookiePath(t *testing.T) {
+	env := newTestEnv(t)
+	cookie := env.login(map[string]any{"isLoggedIn": true})
+	id := env.idOf(cookie)
+
+	// gin-contrib's Options() replaces every option, so Path is empty here: the store
+	// must still expire the cookie on Path=/ or the browser would keep it.
+	r := gin.New()
+	r.Use(sessions.Sessions(cookieName, env.store))
+	r.POST("/admin/logout", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Options(sessions.Options{MaxAge: -1})
+		if err := s.Save(); err != nil {
+			t.Error(err)
+		}
+	})
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/admin/logout", nil)
+	req.AddCookie(cookie)
+	r.ServeHTTP(rec, req)
+	assertCookieExpired(t, rec)
+	if env.doc(id) != nil {
+		t.Fatal("document survived logout")
+	}
+}
+
+func assertCookieExpired(t *testing.T, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	line := rec.Header().Get("Set-Cookie")
+	for _, attr := range []string{cookieName + "=;", "; Path=/;", "; Max-Age=0", "; Expires=Thu, 01 Jan 1970", "; HttpOnly"} {
+		if !strings.Contains(line, attr) {
+			t.Errorf("logout cookie lacks %q: %s", attr, line)
+		}
+	}
+}
+
+func TestSessionEndedElsewhereIsNotRecreated(t *testing.T) {
+	env := newTestEnv(t)
+	cookie := env.login(map[string]any{"isLoggedIn": true})
+	id := env.idOf(cookie)
+
+	r, sess := env.get(cookie) // a slow request is in flight...
+	if _, err := env.coll.DeleteOne(context.Background(), bson.D{{Key: "_id", Value: id}}); err != nil {
+		t.Fatal(err) // ...while another tab logs out
+	}
+	sess.Values["cart"] = "changed"
+	rec := httptest.NewRecorder()
+	if err := env.store.Save(r, rec, sess); err != nil {
+		t.Fatal(err)
+	}
+	if n := env.count(); n != 0 {
+		t.Fatalf("the ended session came back (%d documents)", n)
+	}
+	if c := responseCookie(rec); c == nil || c.MaxAge >= 0 {
+		t.Fatalf("cookie of the ended session not expired: %+v", c)
+	}
+}
+
+func TestClearedSessionKeepsItsCreationTime(t *testing.T) {
+	env := newTestEnv(t)
+	created := env.clock.Now()
+	cookie := env.login(map[string]any{"isLoggedIn": true})
+	id := env.idOf(cookie)
+
+	for range 23 { // active, never idle
+		env.clock.Advance(time.Hour)
+		env.visit(cookie, nil)
+	}
+	r, sess := env.get(cookie)
+	clear(sess.Values) // what gin-contrib's Clear() does, bookkeeping included
+	sess.Values["visits"] = 1
+	env.save(r, sess)
+	doc := env.doc(id)
+	if !doc.Lookup("createdAt").Time().Equal(created) {
+		t.Fatalf("createdAt moved: %s", doc)
+	}
+	if !doc.Lookup("expires").Time().Equal(created.Add(24 * time.Hour)) {
+		t.Fatalf("expires went past the absolute deadline: %s", doc)
+	}
+}
+
+func TestDeleteUserSessionsEndsOtherSessions(t *testing.T) {
+	env := newTestEnv(t)
+	alice, bob := bson.NewObjectID(), bson.NewObjectID()
+	user := func(id bson.ObjectID) map[string]any {
+		return map[string]any{"isLoggedIn": true, "user": map[string]any{"_id": id, "email": "x@y.z"}}
+	}
+	here := env.idOf(env.login(user(alice)))
+	phone := env.idOf(env.login(user(alice)))
+	other := env.idOf(env.login(user(bob)))
+	anon := env.idOf(env.login(map[string]any{"cart": "x"}))
+
+	n, err := env.store.DeleteUserSessions(context.Background(), alice, here)
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteUserSessions = %d, %v; want 1", n, err)
+	}
+	if env.doc(phone) != nil {
+		t.Error("alice's other session survived")
+	}
+	for name, id := range map[string]string{"current": here, "bob": other, "anonymous": anon} {
+		if env.doc(id) == nil {
+			t.Errorf("%s session was deleted", name)
+		}
+	}
+	if n, err := env.store.DeleteUserSessions(context.Background(), alice, ""); err != nil || n != 1 {
+		t.Fatalf("without exception: %d, %v", n, err)
+	}
+}
+
+func TestStoreOptionsKeepSafeCookieDefaults(t *testing.T) {
+	env := newTestEnv(t)
+	env.store.Options(sessions.Options{Domain: "shop.example", MaxAge: 5})
+	r, sess := env.get(nil)
+	sess.Values["x"] = 1
+	rec := httptest.NewRecorder()
+	if err := env.store.Save(r, rec, sess); err != nil {
+		t.Fatal(err)
+	}
+	line := rec.Header().Get("Set-Cookie")
+	for _, attr := range []string{"; Path=/;", "; Domain=shop.example;", "; HttpOnly", "; SameSite=Lax", "; Max-Age=7200"} {
+		if !strings.Contains(line, attr) {
+			t.Errorf("cookie lacks %q: %s", attr, line)
+		}
+	}
+	if got := env.doc(sess.ID).Lookup("session", "cookie", "domain").StringValue(); got != "shop.example" {
+		t.Errorf("session.cookie.domain = %q", got)
+	}
+}
+
+func TestDeadDatabaseIsUnavailable(t *testing.T) {
+	signed := &http.Cookie{Name: cookieName, Value: encodeCookieValue(newID(), "test-secret")}
+	clock := newTestClock()
+
+	check := func(t *testing.T, coll *mongo.Collection) {
+		cfg := testConfig(clock)
+		cfg.OpTimeout = 300 * time.Millisecond
+		store, err := New(coll, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		began := time.Now()
+		r := request(signed)
+		sess, err := store.Get(r, cookieName)
+		if !errors.Is(err, ErrUnavailable) || sess == nil || !sess.IsNew || len(sess.Values) != 0 {
+			t.Fatalf("Get: sess=%v err=%v; want a fresh session and ErrUnavailable", sess, err)
+		}
+		sess.Values["x"] = 1
+		if err := store.Save(r, httptest.NewRecorder(), sess); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("Save: %v", err)
+		}
+		sess.ID = "some-id"
+		if err := store.Save(r, httptest.NewRecorder(), sess); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("Save of a loaded session: %v", err)
+		}
+		if err := store.Regenerate(r, sess); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("Regenerate: %v", err)
+		}
+		sess.ID, sess.Options.MaxAge = "some-id", -1
+		if err := store.Save(r, httptest.NewRecorder(), sess); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("Save (destroy): %v", err)
+		}
+		if _, err := store.Sweep(context.Background()); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("Sweep: %v", err)
+		}
+		if _, err := store.DeleteUserSessions(context.Background(), bson.NewObjectID(), ""); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("DeleteUserSessions: %v", err)
+		}
+		if ttl, err := store.EnsureExpiryIndex(context.Background()); ttl || !errors.Is(err, ErrUnavailable) {
+			t.Errorf("EnsureExpiryIndex: %v, %v", ttl, err)
+		}
+		// Eight operations, each bounded by OpTimeout.
+		if d := time.Since(began); d > 8*time.Second {
+			t.Errorf("failing took %v", d)
+		}
+		// The first answer is what decides the 503: it must come within about a second.
+		began = time.Now()
+		if _, err := store.New(request(signed), cookieName); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("New: %v", err)
+		}
+		if d := time.Since(began); d > time.Second {
+			t.Errorf("New took %v with OpTimeout 300ms", d)
+		}
+	}
+
+	t.Run("disconnected client", func(t *testing.T) {
+		client, err := mongo.Connect(options.Client().ApplyURI(testURI))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := client.Disconnect(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		check(t, client.Database(dbName(t)).Collection("sessions"))
+	})
+
+	t.Run("nothing listening", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		client, err := mongo.Connect(options.Client().ApplyURI("mongodb://" + addr + "/?maxPoolSize=1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+		check(t, client.Database(dbName(t)).Collection("sessions"))
+	})
+}
