@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gin-gonic/gin"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/ginshop/ginshop/apptest"
@@ -170,4 +171,13 @@ func TestAnonymousBrowsingStoresNoSession(t *testing.T) {
 	if err != nil || n != 0 {
 		t.Fatalf("sessions stored after anonymous browsing: %d, %v", n, err)
 	}
+}
+
+func TestPanicGivesThe500PageWithoutDetails(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	shop.Handler.(*gin.Engine).GET("/test-panic", func(*gin.Context) { panic("secret internal detail") })
+	res := shop.Client(t).Get("/test-panic")
+	apptest.ExpectStatus(t, res, http.StatusInternalServerError)
+	mustContain(t, res.Body, "Some error occurred!")
+	mustNotContain(t, res.Body, "secret internal detail", "goroutine", ".go:")
 }

@@ -29,6 +29,10 @@ type Renderer struct {
 // New parses every page under views/ with the includes. A template error stops start-up.
 // asset turns a static path into its cache-busting URL.
 func New(asset func(string) string) (*Renderer, error) {
+	return parse(files, asset)
+}
+
+func parse(files fs.FS, asset func(string) string) (*Renderer, error) {
 	funcs := template.FuncMap{"asset": asset, "dict": dict}
 	r := &Renderer{pages: map[string]*template.Template{}}
 	r.bufs.New = func() any { return new(bytes.Buffer) }
