@@ -76,7 +76,10 @@ func connect(ctx context.Context, uri, dbName string, emb *Embedded) (*DB, error
 		SetConnectTimeout(3 * time.Second).
 		// A request waits at most this long for a server: a dead database gives a 503 page
 		// quickly instead of a hanging tab.
-		SetServerSelectionTimeout(time.Second)
+		SetServerSelectionTimeout(time.Second).
+		// Every operation without a shorter deadline gives up after this: a stalled server
+		// fails the request with a 503 instead of hanging it.
+		SetTimeout(3 * time.Second)
 	if emb != nil {
 		// FerretDB v1 applies concurrent updates non-atomically; one connection serialises
 		// them (and is faster there).
