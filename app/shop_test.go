@@ -181,3 +181,14 @@ func TestPanicGivesThe500PageWithoutDetails(t *testing.T) {
 	mustContain(t, res.Body, "Some error occurred!")
 	mustNotContain(t, res.Body, "secret internal detail", "goroutine", ".go:")
 }
+
+func TestErrorPagesKeepTheLoggedInNavigation(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	c := shop.Client(t)
+	c.LoginDemo()
+	for _, p := range []string{"/nope", "/products/abc", "/500"} {
+		res := c.Get(p)
+		mustContain(t, res.Body, "Logout", `href="/cart"`)
+		mustNotContain(t, res.Body, `href="/login"`)
+	}
+}

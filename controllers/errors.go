@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
+	"github.com/ginshop/ginshop/middleware"
 	"github.com/ginshop/ginshop/models"
 	"github.com/ginshop/ginshop/sessionstore"
 	"github.com/ginshop/ginshop/views"
@@ -58,7 +59,13 @@ func (ctl *Controllers) Abort(c *gin.Context, status int, err error) {
 		title, name = text[0], "error"
 		data = errorPageData{Heading: text[0], Message: text[1]}
 	}
-	p := views.NewPage(title, "", nil) // no forms on error pages: never create a session here
+	p := views.NewPage(title, "", nil)
+	if u, ok := middleware.UserFrom(c); ok {
+		// A logged-in visitor keeps their navigation (and its logout form, whose token the
+		// session has had since login); anonymous error pages never create a session.
+		p = views.NewPage(title, "", func() string { return middleware.CSRFToken(c) })
+		p.IsAuthenticated, p.UserEmail = true, u.Email
+	}
 	if ed, ok := data.(errorPageData); ok {
 		ed.Page = p
 		data = ed
