@@ -20,10 +20,12 @@ import (
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/controllers"
 	"github.com/ginshop/ginshop/database"
+	"github.com/ginshop/ginshop/mail"
 	"github.com/ginshop/ginshop/models"
 	"github.com/ginshop/ginshop/public"
 	"github.com/ginshop/ginshop/routes"
 	"github.com/ginshop/ginshop/sessionstore"
+	"github.com/ginshop/ginshop/uploads"
 	"github.com/ginshop/ginshop/views"
 )
 
@@ -37,6 +39,7 @@ type App struct {
 	DB       *database.DB
 	Models   *models.Models
 	Sessions *sessionstore.Store
+	Mailer   mail.Mailer
 	Handler  http.Handler
 
 	stopBackground context.CancelFunc
@@ -55,7 +58,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, db *databa
 }
 
 func (a *App) build(ctx context.Context) error {
-	seeded, err := a.Models.SeedDemo(ctx)
+	seeded, err := a.Models.SeedDemo(ctx, a.Config.BcryptCost)
 	if err != nil {
 		return fmt.Errorf("seed demo data: %w", err)
 	}
@@ -99,6 +102,15 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if a.Mailer, err = mail.New(a.Config.SMTPURL, a.Models.Mails, a.Logger); err != nil {
+		return err
+	}
+	a.logMailDestination()
+	go a.Models.LoginAttempts.RunSweeper(bg, sweepEvery, a.Logger)
+	images, err := uploads.New(filepath.Join(a.Config.DataDir, "images"), controllers.MaxImageBytes)
+	if err != nil {
+		return fmt.Errorf("DATA_DIR: %w", err)
+	}
 	ctl := &controllers.Controllers{
 		Config:   a.Config,
 		Models:   a.Models,
@@ -106,6 +118,8 @@ func (a *App) build(ctx context.Context) error {
 		Sessions: a.Sessions,
 		DB:       a.DB,
 		Logger:   a.Logger,
+		Mailer:   a.Mailer,
+		Images:   images,
 	}
 	engine, err := routes.New(routes.Deps{Config: a.Config, Controllers: ctl, Sessions: a.Sessions, Assets: assets, Logger: a.Logger})
 	if err != nil {
@@ -120,7 +134,23 @@ func (a *App) Close(ctx context.Context) error {
 	if a.stopBackground != nil {
 		a.stopBackground()
 	}
+	if m, ok := a.Mailer.(interface{ Close() }); ok {
+		m.Close() // let mail being sent in the background finish
+	}
 	return a.DB.Close(ctx)
+}
+
+// logMailDestination says at start-up where mail goes, so nobody waits for mail that is only
+// kept in the outbox.
+func (a *App) logMailDestination() {
+	switch {
+	case a.Config.SMTPURL != "":
+		a.Logger.Info("mail is sent through the SMTP server of SMTP_URL")
+	case a.Config.IsProduction():
+		a.Logger.Warn("SMTP_URL is not set: mail is only stored in the mails collection, nobody receives it")
+	default:
+		a.Logger.Info("development: mail is kept in the outbox at /dev/mailbox (set SMTP_URL to send it)")
+	}
 }
 
 // Serve answers HTTP on addr until ctx is done, then lets running requests finish (up to 10s).

@@ -115,7 +115,7 @@ func TestErrorPage(t *testing.T) {
 func TestSeedingRunsOnce(t *testing.T) {
 	shop := apptest.StartDefault(t)
 	ctx := context.Background()
-	seeded, err := shop.Models.SeedDemo(ctx)
+	seeded, err := shop.Models.SeedDemo(ctx, shop.Config.BcryptCost)
 	if err != nil || seeded {
 		t.Fatalf("second SeedDemo = %v, %v; want false, nil", seeded, err)
 	}
@@ -123,7 +123,7 @@ func TestSeedingRunsOnce(t *testing.T) {
 	if _, err := shop.DB.Database.Collection("products").DeleteMany(ctx, bson.D{}); err != nil {
 		t.Fatal(err)
 	}
-	if seeded, err := shop.Models.SeedDemo(ctx); err != nil || seeded {
+	if seeded, err := shop.Models.SeedDemo(ctx, shop.Config.BcryptCost); err != nil || seeded {
 		t.Fatalf("SeedDemo after deleting products = %v, %v; want false, nil", seeded, err)
 	}
 	users, err := shop.DB.Database.Collection("users").CountDocuments(ctx, bson.D{{Key: "email", Value: models.DemoEmail}})

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/ginshop/ginshop/app"
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/database"
@@ -72,6 +74,9 @@ func Config(t testing.TB) config.Config {
 	}
 	cfg.DataDir = t.TempDir()
 	cfg.SessionSecrets = []string{"test-secret-that-is-long-enough-0123456789"}
+	// Under -race one cost-12 bcrypt takes seconds; the shop's own cost is checked in config's
+	// tests, and signup/reset tests check that stored hashes use the configured cost.
+	cfg.BcryptCost = bcrypt.MinCost
 	return cfg
 }
 

@@ -27,7 +27,13 @@ type Config struct {
 	ItemsPerPage           int
 	SMTPURL                string
 	TrustedProxies         []string // empty = trust no proxy: the client address is the connection's
+	// BcryptCost is the work factor of every stored password hash. Not an environment variable:
+	// always DefaultBcryptCost in the shop; tests lower it because -race makes bcrypt very slow.
+	BcryptCost int
 }
+
+// DefaultBcryptCost is bcrypt.hash(password, 12), as in the course.
+const DefaultBcryptCost = 12
 
 // IsProduction reports whether the app runs with production rules (Secure cookies, no dev pages).
 func (c Config) IsProduction() bool { return c.Env == "production" }
@@ -56,6 +62,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ItemsPerPage:           p.positiveInt("ITEMS_PER_PAGE", 6, 100),
 		SMTPURL:                p.smtpURL("SMTP_URL"),
 		TrustedProxies:         p.list("TRUSTED_PROXIES"),
+		BcryptCost:             DefaultBcryptCost,
 	}
 	if p.err != nil {
 		return Config{}, p.err

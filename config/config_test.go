@@ -18,7 +18,7 @@ func TestDefaults(t *testing.T) {
 	if cfg.Port != 3000 || cfg.Env != "development" || cfg.MongoURI != "" || cfg.MongoDB != "shop" ||
 		cfg.DataDir != "./data" || cfg.EmbeddedMongoAddr != "127.0.0.1:27017" || cfg.SessionName != "connect.sid" ||
 		cfg.SessionIdleTimeout != 2*time.Hour || cfg.SessionAbsoluteTimeout != 24*time.Hour ||
-		cfg.ItemsPerPage != 6 || cfg.SMTPURL != "" || len(cfg.SessionSecrets) != 0 || len(cfg.TrustedProxies) != 0 {
+		cfg.ItemsPerPage != 6 || cfg.BcryptCost != 12 || cfg.SMTPURL != "" || len(cfg.SessionSecrets) != 0 || len(cfg.TrustedProxies) != 0 {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	if !cfg.Embedded() || cfg.IsProduction() {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/crypto/bcrypt"
@@ -18,8 +19,18 @@ import (
 const loginFailed = "Invalid email or password."
 
 // dummyHash is compared against when the email is unknown, so that answer takes as long as a
-// wrong password (bcrypt cost 12) and timing does not reveal accounts either.
-const dummyHash = "$2a$12$GkUvDdQ3N.o.j4IHgXq9ceBC9POZ1l38MKore40mhCPP2BM5n0XCu"
+// wrong password (same bcrypt cost) and timing does not reveal accounts either. Made once, on
+// the first login attempt.
+func (ctl *Controllers) dummyHash() string {
+	ctl.dummy.once.Do(func() {
+		h, err := bcrypt.GenerateFromPassword([]byte("no account has this password"), ctl.Config.BcryptCost)
+		if err != nil {
+			panic(err) // only for a cost outside bcrypt's range, which config never sets
+		}
+		ctl.dummy.hash = string(h)
+	})
+	return ctl.dummy.hash
+}
 
 type loginData struct {
 	views.Page
@@ -42,6 +53,9 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 	email := models.NormalizeEmail(postForm(c, "email"))
 	password := postForm(c, "password")
 	next := safeNext(postForm(c, "next"))
+	if ctl.refuseLockedLogin(c, email, next) {
+		return
+	}
 
 	user, err := ctl.Models.Users.ByEmail(c.Request.Context(), email)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
@@ -50,13 +64,21 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 	}
 	hash := user.Password
 	if err != nil {
-		hash = dummyHash
+		hash = ctl.dummyHash()
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || user.ID.IsZero() {
+		if _, err := ctl.Models.LoginAttempts.Fail(c.Request.Context(), email, c.ClientIP(), time.Now()); err != nil {
+			ctl.fail(c, err)
+			return
+		}
 		data := loginData{Page: ctl.page(c, "Login", "/login"), Email: email, Next: next,
 			Invalid: map[string]bool{"email": true, "password": true}}
 		data.ErrorMessage = loginFailed
 		ctl.render(c, http.StatusUnprocessableEntity, "auth/login", data)
+		return
+	}
+	if err := ctl.Models.LoginAttempts.Reset(c.Request.Context(), email, c.ClientIP()); err != nil {
+		ctl.fail(c, err)
 		return
 	}
 	if err := middleware.LogIn(c, ctl.Sessions, ctl.Config.SessionName, user.ID, user.Email); err != nil {

@@ -6,10 +6,13 @@ package controllers
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"github.com/ginshop/ginshop/config"
+	"github.com/ginshop/ginshop/mail"
 	"github.com/ginshop/ginshop/models"
 	"github.com/ginshop/ginshop/sessionstore"
+	"github.com/ginshop/ginshop/uploads"
 	"github.com/ginshop/ginshop/views"
 )
 
@@ -26,5 +29,11 @@ type Controllers struct {
 	Sessions *sessionstore.Store
 	DB       Pinger
 	Logger   *slog.Logger
-}
+	Mailer   mail.Mailer    // SMTP, or the development outbox
+	Images   *uploads.Store // uploaded product images, under DATA_DIR/images
 
+	dummy struct { // see dummyHash
+		once sync.Once
+		hash string
+	}
+}

@@ -19,15 +19,21 @@ var (
 
 // Models groups the app's models, built once at start-up and handed to the controllers.
 type Models struct {
-	Products *ProductModel
-	Users    *UserModel
+	Products      *ProductModel
+	Users         *UserModel
+	Mails         *MailModel
+	LoginAttempts *LoginAttemptModel
+	Orders        *OrderModel
 }
 
 // New binds the models to the shop's database.
 func New(db *mongo.Database) *Models {
 	return &Models{
-		Products: &ProductModel{coll: db.Collection(database.Products)},
-		Users:    &UserModel{coll: db.Collection(database.Users)},
+		Products:      &ProductModel{coll: db.Collection(database.Products)},
+		Users:         &UserModel{coll: db.Collection(database.Users)},
+		Mails:         &MailModel{coll: db.Collection(database.Mails)},
+		LoginAttempts: &LoginAttemptModel{coll: db.Collection(database.LoginAttempts)},
+		Orders:        &OrderModel{coll: db.Collection(database.Orders)},
 	}
 }
 

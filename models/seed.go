@@ -14,9 +14,6 @@ const (
 	DemoPassword = "gin-shop-demo"
 )
 
-// BcryptCost is the work factor for every password hash the shop stores.
-const BcryptCost = 12
-
 var demoProducts = []Product{
 	{Title: "A Book About Go", Price: 29.99, ImageURL: "/images/products/book.svg", Description: "A well-thumbed guide to writing clear, simple Go programs."},
 	{Title: "Coffee Mug", Price: 9.5, ImageURL: "/images/products/coffee-mug.svg", Description: "Holds enough coffee for one long debugging session."},
@@ -33,7 +30,8 @@ var demoProducts = []Product{
 // SeedDemo stores the demo user and products on a first start: only when there are no products
 // and the demo user does not exist yet, so it never writes over data someone made or deleted.
 // It reports whether it seeded.
-func (m *Models) SeedDemo(ctx context.Context) (bool, error) {
+// bcryptCost is the work factor of the demo password's hash.
+func (m *Models) SeedDemo(ctx context.Context, bcryptCost int) (bool, error) {
 	n, err := m.Products.Count(ctx)
 	if err != nil {
 		return false, err
@@ -44,7 +42,7 @@ func (m *Models) SeedDemo(ctx context.Context) (bool, error) {
 	if _, err := m.Users.ByEmail(ctx, DemoEmail); !errors.Is(err, ErrNotFound) {
 		return false, err // nil: the demo user exists, so this is not a first start
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(DemoPassword), BcryptCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(DemoPassword), bcryptCost)
 	if err != nil {
 		return false, err
 	}

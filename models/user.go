@@ -10,12 +10,12 @@ import (
 
 // User is a document of the users collection. The cart lives here, never in the session.
 type User struct {
-	ID                   bson.ObjectID `bson:"_id"`
-	Email                string        `bson:"email"`
-	Password             string        `bson:"password"` // bcrypt hash
-	ResetToken           string        `bson:"resetToken,omitempty"`
+	ID                   bson.ObjectID  `bson:"_id"`
+	Email                string         `bson:"email"`
+	Password             string         `bson:"password"` // bcrypt hash
+	ResetToken           string         `bson:"resetToken,omitempty"`
 	ResetTokenExpiration *bson.DateTime `bson:"resetTokenExpiration,omitempty"`
-	Cart                 Cart          `bson:"cart"`
+	Cart                 Cart           `bson:"cart"`
 }
 
 // Cart is the user's cart: product ids and quantities, as in the course.

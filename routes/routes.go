@@ -19,7 +19,7 @@ import (
 // controllers.MaxImageBytes) plus its text fields.
 const (
 	formBodyLimit   = 64 << 10
-	uploadBodyLimit = 6 << 20
+	uploadBodyLimit = controllers.MaxImageBytes + 1<<20
 )
 
 // Deps is what the routes need to build the chains.
@@ -54,6 +54,7 @@ func New(d Deps) (*gin.Engine, error) {
 		r.GET(p, d.Assets.Serve, ctl.NotFound)
 	}
 	r.GET("/favicon.svg", d.Assets.Serve)
+	r.GET("/images/uploads/:name", ctl.UploadedImage) // product images users uploaded (DATA_DIR/images)
 	r.GET("/healthz", ctl.Healthz)
 
 	// The session chain every page goes through: load the session (one read by _id, none without
@@ -67,17 +68,47 @@ func New(d Deps) (*gin.Engine, error) {
 	site := r.Group("/", middleware.BodyLimit(formBodyLimit, abort))
 	site.Use(session...)
 	loggedIn := site.Group("/", middleware.RequireLogin())
+	// The admin pages: logged in, and a body limit that fits the product form's image.
+	admin := r.Group("/admin", middleware.BodyLimit(uploadBodyLimit, abort))
+	admin.Use(session...)
+	admin.Use(middleware.RequireLogin())
 
 	// Shop (routes/shop.js)
 	site.GET("/", ctl.Index)
 	site.GET("/products", ctl.Products)
 	site.GET("/products/:productId", ctl.ProductDetail)
-	_ = loggedIn
+	loggedIn.GET("/cart", ctl.GetCart)
+	loggedIn.POST("/cart", ctl.PostCart)
+	loggedIn.POST("/cart-delete-item", ctl.PostCartDeleteProduct)
+	loggedIn.GET("/checkout", ctl.GetCheckout)
+	loggedIn.POST("/create-order", ctl.PostOrder)
+	loggedIn.GET("/orders", ctl.GetOrders)
+	loggedIn.GET("/orders/:orderId", ctl.GetInvoice)
+
+	// Admin (routes/admin.js): only the user's own products
+	admin.GET("/add-product", ctl.GetAddProduct)
+	admin.POST("/add-product", ctl.PostAddProduct)
+	admin.GET("/products", ctl.GetAdminProducts)
+	admin.GET("/edit-product/:productId", ctl.GetEditProduct)
+	admin.POST("/edit-product", ctl.PostEditProduct)
+	admin.POST("/delete-product", ctl.PostDeleteProduct)
+	admin.DELETE("/product/:productId", ctl.DeleteProduct)
 
 	// Auth (routes/auth.js)
 	site.GET("/login", ctl.GetLogin)
 	site.POST("/login", ctl.PostLogin)
 	site.POST("/logout", ctl.PostLogout)
+	site.GET("/signup", ctl.GetSignup)
+	site.POST("/signup", ctl.PostSignup)
+	site.GET("/reset", ctl.GetReset)
+	site.POST("/reset", ctl.PostReset)
+	site.GET("/reset/:token", ctl.GetNewPassword)
+	site.POST("/new-password", ctl.PostNewPassword)
+
+	// The development outbox (no course counterpart): absent in production, so a 404 there.
+	if !d.Config.IsProduction() {
+		site.GET("/dev/mailbox", ctl.DevMailbox)
+	}
 
 	// The raw-cookie lesson
 	site.GET("/lessons/cookie", ctl.GetCookieLesson)

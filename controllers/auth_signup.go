@@ -1,0 +1,144 @@
+package controllers
+
+import (
+	"errors"
+	"net/http"
+	netmail "net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/ginshop/ginshop/mail"
+	"github.com/ginshop/ginshop/models"
+	"github.com/ginshop/ginshop/views"
+)
+
+// Password rules. bcrypt reads only the first 72 bytes of a password (and the library refuses
+// longer ones), so a longer password is a validation message, never a 500.
+const (
+	minPasswordLength = 8
+	maxPasswordBytes  = 72
+)
+
+// The validation messages of the auth forms, as the course words them where it has them.
+const (
+	msgInvalidEmail     = "Please enter a valid email."
+	msgPasswordShort    = "Please enter a password with at least 8 characters."
+	msgPasswordLong     = "Please enter a password of at most 72 bytes (bcrypt's limit; fewer characters if they are not plain letters and digits)."
+	msgPasswordMismatch = "Passwords have to match!"
+	msgEmailTaken       = "E-Mail exists already, please pick a different one."
+	msgSignedUp         = "Your account was created. Please log in."
+)
+
+type signupData struct {
+	views.Page
+	Email   string          // oldInput.email: the typed email comes back, the passwords never do
+	Invalid map[string]bool // fields to mark, like validationErrors.find(e => e.param === 'email')
+}
+
+// formErrors collects the invalid fields of a form and the first message, which the page shows.
+type formErrors struct {
+	Invalid map[string]bool
+	Message string
+}
+
+func (e *formErrors) add(field, msg string) {
+	if e.Invalid == nil {
+		e.Invalid = map[string]bool{}
+	}
+	e.Invalid[field] = true
+	if e.Message == "" {
+		e.Message = msg
+	}
+}
+
+// validEmail accepts a plain address (no display name, no angle brackets) with a dotted domain,
+// like express-validator's isEmail() in the course.
+func validEmail(email string) bool {
+	if email == "" || len(email) > 254 {
+		return false
+	}
+	a, err := netmail.ParseAddress(email)
+	if err != nil || a.Name != "" || a.Address != email {
+		return false
+	}
+	at := strings.LastIndexByte(email, '@')
+	domain := email[at+1:]
+	return at > 0 && strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
+}
+
+// passwordProblem returns the message for a password that breaks the rules, or "".
+func passwordProblem(password string) string {
+	switch {
+	case utf8.RuneCountInString(password) < minPasswordLength:
+		return msgPasswordShort
+	case len(password) > maxPasswordBytes:
+		return msgPasswordLong
+	}
+	return ""
+}
+
+// hashPassword is bcrypt.hash(password, 12) (the cost comes from the configuration).
+func (ctl *Controllers) hashPassword(password string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), ctl.Config.BcryptCost)
+	return string(h), err
+}
+
+// GetSignup is GET /signup (exports.getSignup).
+func (ctl *Controllers) GetSignup(c *gin.Context) {
+	ctl.render(c, http.StatusOK, "auth/signup", signupData{Page: ctl.page(c, "Signup", "/signup")})
+}
+
+// PostSignup is POST /signup (exports.postSignup): validate, hash, store, send the welcome mail,
+// and send the visitor to the login form. The unique index on email decides whether the address
+// is taken, so two simultaneous signups cannot both succeed.
+func (ctl *Controllers) PostSignup(c *gin.Context) {
+	email := models.NormalizeEmail(postForm(c, "email"))
+	password := postForm(c, "password")
+
+	var errs formErrors
+	if !validEmail(email) {
+		errs.add("email", msgInvalidEmail)
+	}
+	if msg := passwordProblem(password); msg != "" {
+		errs.add("password", msg)
+	} else if postForm(c, "confirmPassword") != password {
+		errs.add("confirmPassword", msgPasswordMismatch)
+	}
+	if errs.Message != "" {
+		ctl.signupFailed(c, email, errs)
+		return
+	}
+
+	hash, err := ctl.hashPassword(password)
+	if err != nil {
+		ctl.serverError(c, err)
+		return
+	}
+	user, err := ctl.Models.Users.Create(c.Request.Context(), email, hash)
+	if errors.Is(err, models.ErrDuplicateEmail) {
+		errs.add("email", msgEmailTaken)
+		ctl.signupFailed(c, email, errs)
+		return
+	}
+	if err != nil {
+		ctl.fail(c, err)
+		return
+	}
+	ctl.sendMail(c, mail.Message{
+		To:      user.Email,
+		Subject: "Signup succeeded!",
+		Text:    "You successfully signed up to Gin Shop!\n\nLog in here:\n\n" + ctl.siteURL(c) + "/login\n",
+	})
+	flash(c, msgSignedUp)
+	ctl.redirect(c, "/login")
+}
+
+// signupFailed re-renders the form with 422: the message, the marked fields, the typed email.
+func (ctl *Controllers) signupFailed(c *gin.Context, email string, errs formErrors) {
+	data := signupData{Page: ctl.page(c, "Signup", "/signup"), Email: email, Invalid: errs.Invalid}
+	data.ErrorMessage = errs.Message
+	ctl.render(c, http.StatusUnprocessableEntity, "auth/signup", data)
+}

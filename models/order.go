@@ -1,0 +1,134 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Order is a document of the orders collection. It keeps a copy of each product as it was
+// when ordered, so editing or deleting the product later does not change the order.
+type Order struct {
+	ID        bson.ObjectID `bson:"_id"`
+	Products  []OrderItem   `bson:"products"`
+	User      OrderUser     `bson:"user"`
+	CreatedAt time.Time     `bson:"createdAt"`
+}
+
+// OrderItem is one line of an order: the product snapshot and how many.
+type OrderItem struct {
+	Product  ProductSnapshot `bson:"product"`
+	Quantity int             `bson:"quantity"`
+}
+
+// ProductSnapshot is the product as it was when ordered (the course's { ...i.productId._doc }).
+type ProductSnapshot struct {
+	Title       string        `bson:"title"`
+	Price       float64       `bson:"price"`
+	Description string        `bson:"description"`
+	ImageURL    string        `bson:"imageUrl"`
+	ID          bson.ObjectID `bson:"_id"`
+}
+
+// OrderUser is who ordered.
+type OrderUser struct {
+	Email  string        `bson:"email"`
+	UserID bson.ObjectID `bson:"userId"`
+}
+
+// PriceText is the unit price with two decimals.
+func (i OrderItem) PriceText() string { return FormatCents(PriceCents(i.Product.Price)) }
+
+// TotalCents is the line's total in cents.
+func (i OrderItem) TotalCents() int64 { return PriceCents(i.Product.Price) * int64(i.Quantity) }
+
+// TotalCents is the order's total in cents.
+func (o Order) TotalCents() int64 {
+	var sum int64
+	for _, it := range o.Products {
+		sum += it.TotalCents()
+	}
+	return sum
+}
+
+// TotalText is the order's total with two decimals.
+func (o Order) TotalText() string { return FormatCents(o.TotalCents()) }
+
+// OrderModel owns the queries on orders.
+type OrderModel struct {
+	coll *mongo.Collection
+}
+
+// ByUser returns the user's orders, newest first.
+func (m *OrderModel) ByUser(ctx context.Context, userID bson.ObjectID) ([]Order, error) {
+	cur, err := m.coll.Find(ctx, bson.D{{Key: "user.userId", Value: userID}},
+		options.Find().SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}))
+	if err != nil {
+		return nil, err
+	}
+	orders := []Order{}
+	if err := cur.All(ctx, &orders); err != nil {
+		return nil, err
+	}
+	return orders, nil
+}
+
+// OwnedByID returns the user's order with that id, or ErrNotFound (also when it is someone
+// else's).
+func (m *OrderModel) OwnedByID(ctx context.Context, id, userID bson.ObjectID) (Order, error) {
+	var o Order
+	err := m.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "user.userId", Value: userID}}).Decode(&o)
+	return o, notFound(err)
+}
+
+// PlaceOrder turns the user's cart into an order and empties the cart (the course's
+// postOrder: populate the cart, new Order({...}).save(), user.clearCart()). The cart is taken
+// and emptied in one update first, so a double click cannot order it twice; if the order then
+// cannot be stored, the lines go back into the cart. ErrEmptyCart if there is nothing to order.
+func (m *Models) PlaceOrder(ctx context.Context, userID bson.ObjectID) (Order, error) {
+	user, err := m.Users.takeCart(ctx, userID)
+	if err != nil {
+		return Order{}, err
+	}
+	lines, err := m.cartLines(ctx, user.Cart.Items)
+	if err != nil {
+		return Order{}, errors.Join(err, m.restoreCart(ctx, userID, user.Cart.Items))
+	}
+	if len(lines) == 0 {
+		return Order{}, ErrEmptyCart // only deleted products were left: dropping them is right
+	}
+	order := Order{
+		ID:        bson.NewObjectID(),
+		Products:  make([]OrderItem, len(lines)),
+		User:      OrderUser{Email: user.Email, UserID: userID},
+		CreatedAt: time.Now().UTC().Truncate(time.Millisecond), // BSON dates keep milliseconds
+	}
+	for i, l := range lines {
+		p := l.Product
+		order.Products[i] = OrderItem{
+			Product:  ProductSnapshot{Title: p.Title, Price: p.Price, Description: p.Description, ImageURL: p.ImageURL, ID: p.ID},
+			Quantity: l.Quantity,
+		}
+	}
+	if _, err := m.Orders.coll.InsertOne(ctx, order); err != nil {
+		return Order{}, errors.Join(err, m.restoreCart(ctx, userID, user.Cart.Items))
+	}
+	return order, nil
+}
+
+// restoreCart adds taken lines back, even if the request was cancelled meanwhile.
+func (m *Models) restoreCart(ctx context.Context, userID bson.ObjectID, items []CartItem) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	for _, it := range items {
+		if err := m.Users.AddToCart(ctx, userID, it.ProductID, it.Quantity); err != nil {
+			return fmt.Errorf("restore cart: %w", err)
+		}
+	}
+	return nil
+}
