@@ -1,0 +1,65 @@
+package e2e
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// screenshotDir is where -update-screenshots writes (docs/screenshots of the repository).
+const screenshotDir = "../docs/screenshots"
+
+// TestScreenshots takes the pictures of docs/README.md: the home page on a desktop and the
+// drawer open on a phone. It always takes and checks them; with -update-screenshots it also
+// writes them:
+//
+//	go test ./e2e -run TestScreenshots -update-screenshots
+func TestScreenshots(t *testing.T) {
+	j := startJourney(t)
+
+	j.openOK("/")
+	j.expectImagesLoaded(".product-item img")
+	home := j.screenshot(desktopWidth, desktopHeight)
+
+	j.phone()
+	j.openOK("/")
+	j.expectImagesLoaded(".product-item img")
+	j.openMenu()
+	menu := j.screenshot(mobileWidth, mobileHeight)
+
+	if !*updateScreenshots {
+		t.Log("screenshots checked, not written (add -update-screenshots to write docs/screenshots)")
+		return
+	}
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"home.png": home, "mobile-menu.png": menu} {
+		path := filepath.Join(screenshotDir, name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", path)
+	}
+}
+
+// screenshot captures the viewport as PNG and checks it has the expected size.
+func (j *journey) screenshot(width, height int) []byte {
+	j.t.Helper()
+	data, err := chromedp.Run(j.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		j.t.Fatalf("screenshot: %v", err)
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		j.t.Fatalf("screenshot is not a PNG: %v", err)
+	}
+	if cfg.Width != width || cfg.Height != height {
+		j.t.Errorf("screenshot is %dx%d, want %dx%d", cfg.Width, cfg.Height, width, height)
+	}
+	return data
+}
