@@ -151,6 +151,9 @@ func (a *App) logMailDestination() {
 	default:
 		a.Logger.Info("development: mail is kept in the outbox at /dev/mailbox (set SMTP_URL to send it)")
 	}
+	if a.Config.IsProduction() && a.Config.PublicURL == "" {
+		a.Logger.Warn("PUBLIC_URL is not set: links in mail use the Host header of the request that caused them")
+	}
 }
 
 // Serve answers HTTP on addr until ctx is done, then lets running requests finish (up to 10s).

@@ -296,3 +296,21 @@ func TestDevMailboxOnlyInDevelopment(t *testing.T) {
 	mustContain(t, res.Body, "Page Not Found")
 	mustNotContain(t, pc.Get("/reset").Body, "/dev/mailbox")
 }
+
+func TestResetLinkUsesPublicURLNotAForgedHost(t *testing.T) {
+	cfg := apptest.Config(t)
+	cfg.PublicURL = "https://shop.example.com"
+	shop := apptest.Start(t, cfg)
+	createAccount(t, shop, "victim@example.com", "victim password")
+	c := shop.Client(t)
+	token := c.CSRF("/reset")
+	req := formRequest(t, shop, "/reset", url.Values{"_csrf": {token}, "email": {"victim@example.com"}})
+	req.Host = "evil.example"
+	req.AddCookie(c.Cookie("connect.sid")) // the jar would look cookies up by the forged host
+	expectSeeOther(t, c.Do(req), "/")
+	mails := readMailbox(t, c)
+	if len(mails) == 0 || len(mails[0].Links) != 1 || !strings.HasPrefix(mails[0].Links[0], "https://shop.example.com/reset/") {
+		t.Fatalf("reset mail links %+v, want https://shop.example.com/reset/...", mails)
+	}
+	mustNotContain(t, mails[0].Text, "evil.example")
+}

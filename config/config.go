@@ -27,6 +27,7 @@ type Config struct {
 	ItemsPerPage           int
 	SMTPURL                string
 	TrustedProxies         []string // empty = trust no proxy: the client address is the connection's
+	PublicURL              string   // the shop's address for links in mail; empty = the request's Host
 	// BcryptCost is the work factor of every stored password hash. Not an environment variable:
 	// always DefaultBcryptCost in the shop; tests lower it because -race makes bcrypt very slow.
 	BcryptCost int
@@ -62,6 +63,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ItemsPerPage:           p.positiveInt("ITEMS_PER_PAGE", 6, 100),
 		SMTPURL:                p.smtpURL("SMTP_URL"),
 		TrustedProxies:         p.list("TRUSTED_PROXIES"),
+		PublicURL:              p.publicURL("PUBLIC_URL"),
 		BcryptCost:             DefaultBcryptCost,
 	}
 	if p.err != nil {
@@ -213,6 +215,18 @@ func (p *parser) smtpURL(name string) string {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
 		p.fail(name, "not an smtp:// or smtps:// URL (smtp://user:pass@host:587)")
+	}
+	return v
+}
+
+func (p *parser) publicURL(name string) string {
+	v := strings.TrimSuffix(p.value(name), "/")
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+		p.fail(name, "not a site address like https://shop.example.com")
 	}
 	return v
 }

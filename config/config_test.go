@@ -32,6 +32,7 @@ func TestValuesAreParsed(t *testing.T) {
 		"MONGODB_DB": "shop2", "SESSION_SECRET": strings.Repeat("a", 32) + " , " + strings.Repeat("b", 40),
 		"SESSION_IDLE_TIMEOUT": "30m", "SESSION_ABSOLUTE_TIMEOUT": "8h", "ITEMS_PER_PAGE": "9",
 		"SMTP_URL": "smtp://user:pass@mail.example.com:587", "TRUSTED_PROXIES": "10.0.0.1, 192.168.0.0/16",
+		"PUBLIC_URL": "https://shop.example.com/",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +40,7 @@ func TestValuesAreParsed(t *testing.T) {
 	if cfg.Port != 8080 || !cfg.IsProduction() || cfg.Embedded() || cfg.MongoDB != "shop2" ||
 		len(cfg.SessionSecrets) != 2 || cfg.SessionSecrets[1] != strings.Repeat("b", 40) ||
 		cfg.SessionIdleTimeout != 30*time.Minute || cfg.SessionAbsoluteTimeout != 8*time.Hour ||
-		cfg.ItemsPerPage != 9 || len(cfg.TrustedProxies) != 2 {
+		cfg.ItemsPerPage != 9 || len(cfg.TrustedProxies) != 2 || cfg.PublicURL != "https://shop.example.com" {
 		t.Fatalf("parsed: %+v", cfg)
 	}
 }
@@ -62,6 +63,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{map[string]string{"SESSION_IDLE_TIMEOUT": "3h", "SESSION_ABSOLUTE_TIMEOUT": "1h"}, "SESSION_ABSOLUTE_TIMEOUT:"},
 		{map[string]string{"ITEMS_PER_PAGE": "0"}, "ITEMS_PER_PAGE:"},
 		{map[string]string{"SMTP_URL": "mail.example.com"}, "SMTP_URL:"},
+		{map[string]string{"PUBLIC_URL": "shop.example.com"}, "PUBLIC_URL:"},
+		{map[string]string{"PUBLIC_URL": "https://shop.example.com/reset?x=1"}, "PUBLIC_URL:"},
 		{map[string]string{"APP_ENV": "production"}, "SESSION_SECRET:"},
 		{map[string]string{"APP_ENV": "production", "SESSION_SECRET": "short"}, "SESSION_SECRET:"},
 	}

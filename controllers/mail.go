@@ -16,10 +16,15 @@ func (ctl *Controllers) sendMail(c *gin.Context, msg mail.Message) {
 	}
 }
 
-// siteURL is the shop's address as this request reached it (scheme and Host), for the links in
-// mail, which must be absolute. It is used only in mail text, never to redirect. Production runs
-// behind HTTPS (its cookies are Secure), so links there are https.
+// siteURL is the shop's address for the links in mail, which must be absolute: PUBLIC_URL when
+// set, else the address this request reached (scheme and Host). Without PUBLIC_URL a visitor who
+// forges the Host header chooses the host of a reset link someone else receives, which is why
+// production should set it. Production runs behind HTTPS (its cookies are Secure), so links there
+// are https.
 func (ctl *Controllers) siteURL(c *gin.Context) string {
+	if ctl.Config.PublicURL != "" {
+		return ctl.Config.PublicURL
+	}
 	scheme := "http"
 	if c.Request.TLS != nil || ctl.Config.IsProduction() {
 		scheme = "https"
