@@ -4,6 +4,7 @@ package routes
 
 import (
 	"log/slog"
+	"slices"
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
@@ -59,19 +60,20 @@ func New(d Deps) (*gin.Engine, error) {
 
 	// The session chain every page goes through: load the session (one read by _id, none without
 	// a cookie), check CSRF on state-changing requests, read the current user.
-	session := []gin.HandlerFunc{
+	loadSession := []gin.HandlerFunc{
 		sessions.Sessions(d.Config.SessionName, d.Sessions),
 		middleware.LoadSession(d.Sessions, d.Config.SessionName, abort),
-		middleware.CSRF(abort),
-		middleware.CurrentUser(),
 	}
+	csrf, currentUser := middleware.CSRF(abort), middleware.CurrentUser()
+
 	site := r.Group("/", middleware.BodyLimit(formBodyLimit, abort))
-	site.Use(session...)
+	site.Use(loadSession...)
+	site.Use(csrf, currentUser)
 	loggedIn := site.Group("/", middleware.RequireLogin())
 	// The admin pages: logged in, and a body limit that fits the product form's image.
 	admin := r.Group("/admin", middleware.BodyLimit(uploadBodyLimit, abort))
-	admin.Use(session...)
-	admin.Use(middleware.RequireLogin())
+	admin.Use(loadSession...)
+	admin.Use(csrf, currentUser, middleware.RequireLogin())
 
 	// Shop (routes/shop.js)
 	site.GET("/", ctl.Index)
@@ -118,6 +120,6 @@ func New(d Deps) (*gin.Engine, error) {
 	// Errors (controllers/error.js)
 	site.GET("/500", ctl.ErrorPage)
 	// Unknown URLs get the 404 page with the visitor's navigation (no CSRF check: nothing changes).
-	r.NoRoute(session[0], session[1], session[3], ctl.NotFound)
+	r.NoRoute(slices.Concat(loadSession, []gin.HandlerFunc{currentUser, ctl.NotFound})...)
 	return r, nil
 }
