@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -339,6 +340,34 @@ func TestLoginReturnsOnlyToPathsOfThisSite(t *testing.T) {
 		apptest.ExpectStatus(t, res, http.StatusSeeOther)
 		if loc := res.Header.Get("Location"); loc != want {
 			t.Errorf("next=%q: redirected to %q, want %q", next, loc, want)
+		}
+	}
+}
+
+func TestOversizedFormsAre413AndChangeNothing(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	c := shop.Client(t)
+	token := c.CSRF("/login")
+	big := strings.Repeat("x", 100<<10) // ordinary forms accept 64 KB
+	form := url.Values{"_csrf": {token}, "email": {models.DemoEmail}, "password": {models.DemoPassword}, "padding": {big}}
+
+	// With a Content-Length the answer comes before the body is read ...
+	res := c.PostForm("/login", form)
+	apptest.ExpectStatus(t, res, http.StatusRequestEntityTooLarge)
+	mustContain(t, res.Body, "Too Large")
+
+	// ... and without one (chunked), when reading passes the limit.
+	req, _ := http.NewRequest(http.MethodPost, "/login", io.MultiReader(strings.NewReader(form.Encode())))
+	req.ContentLength = -1
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res = c.Do(req)
+	apptest.ExpectStatus(t, res, http.StatusRequestEntityTooLarge)
+
+	// Neither logged in.
+	mustNotContain(t, c.Get("/").Body, "Logout")
+	for _, d := range sessionDocs(t, shop) {
+		if d["session"].(bson.M)["isLoggedIn"] == true {
+			t.Fatal("an oversized login form logged in")
 		}
 	}
 }

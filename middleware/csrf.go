@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"mime"
 	"net/http"
 
 	"github.com/gin-contrib/sessions"
@@ -81,10 +82,14 @@ func CSRF(abort Abort) gin.HandlerFunc {
 }
 
 // parseForm reads a urlencoded or multipart body into r.PostForm (and r.MultipartForm).
+// ParseForm comes first and on its own: ParseMultipartForm swallows ParseForm's error (a body
+// over the limit, say) when the body is not multipart, and then the form would look empty.
 func parseForm(r *http.Request) error {
-	err := r.ParseMultipartForm(multipartMemory)
-	if errors.Is(err, http.ErrNotMultipart) {
-		return r.ParseForm()
+	if err := r.ParseForm(); err != nil {
+		return err
 	}
-	return err
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		return r.ParseMultipartForm(multipartMemory)
+	}
+	return nil
 }
