@@ -60,7 +60,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	return shop.Serve(ctx, ":"+strconv.Itoa(cfg.Port), func(addr string) {
 		logger.Info("Gin Shop is running", "url", fmt.Sprintf("http://localhost:%d", cfg.Port), "env", cfg.Env)
 		if shop.DB.Embedded() {
-			logger.Info("embedded database (FerretDB)", "data", cfg.DataDir, "open it with", "npx mongosh "+shop.DB.URI)
+			logger.Info("embedded database (FerretDB)", "data", cfg.DataDir, "mongosh", "npx mongosh "+shop.DB.URI)
 		} else {
 			logger.Info("database", "uri", shop.DB.URI)
 		}
