@@ -49,9 +49,6 @@ func (a *Assets) URL(path string) string {
 	return path
 }
 
-// Has reports whether path ("/css/main.css") is an embedded file.
-func (a *Assets) Has(path string) bool { _, ok := a.versions[path]; return ok }
-
 // Serve answers GET/HEAD for an embedded file. A versioned URL is cached for a year; a plain one
 // for an hour, so a new deploy shows within the hour even without cache-busting.
 func (a *Assets) Serve(c *gin.Context) {
