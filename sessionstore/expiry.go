@@ -83,3 +83,24 @@ func (s *Store) RunSweeper(ctx context.Context, every time.Duration, logger *slo
 		}
 	}
 }
+
+// expiry is when a session used at now ends: after IdleTimeout of inactivity, but never
+// later than AbsoluteTimeout after its creation.
+func (s *Store) expiry(createdAt, now time.Time) time.Time {
+	idle := now.Add(s.cfg.IdleTimeout)
+	if abs := createdAt.Add(s.cfg.AbsoluteTimeout); abs.Before(idle) {
+		return abs
+	}
+	return idle
+}
+
+// expired tells whether a stored session is over. A document without createdAt or
+// expires (zero times) counts as expired.
+func (s *Store) expired(createdAt, expires, now time.Time) bool {
+	return !expires.After(now) || !createdAt.Add(s.cfg.AbsoluteTimeout).After(now)
+}
+
+// now is the current time at BSON Date precision, so what is stored equals what is kept.
+func (s *Store) now() time.Time {
+	return s.cfg.Now().UTC().Truncate(time.Millisecond)
+}
