@@ -59,10 +59,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 	return shop.Serve(ctx, ":"+strconv.Itoa(cfg.Port), func(addr string) {
 		logger.Info("Gin Shop is running", "url", fmt.Sprintf("http://localhost:%d", cfg.Port), "env", cfg.Env)
+		shop.DB.LogMode(logger)
 		if shop.DB.Embedded() {
-			logger.Info("embedded database (FerretDB)", "data", cfg.DataDir, "mongosh", "npx mongosh "+shop.DB.URI)
-		} else {
-			logger.Info("database", "uri", shop.DB.URI)
+			logger.Info("open the embedded database with mongosh", "data", cfg.DataDir, "mongosh", "npx mongosh "+shop.DB.URI)
 		}
 	})
 }

@@ -50,7 +50,7 @@ type App struct {
 // session store and the routes. The App owns db from here on and closes it in Close.
 func New(ctx context.Context, cfg config.Config, logger *slog.Logger, db *database.DB) (*App, error) {
 	gin.SetMode(gin.ReleaseMode)
-	a := &App{Config: cfg, Logger: logger, DB: db, Models: models.New(db.Database)}
+	a := &App{Config: cfg, Logger: logger, DB: db, Models: models.New(db.Database, db.Reads)}
 	if err := a.build(ctx); err != nil {
 		a.Close(context.Background())
 		return nil, err
@@ -80,6 +80,7 @@ func (a *App) build(ctx context.Context) error {
 		IdleTimeout:     a.Config.SessionIdleTimeout,
 		AbsoluteTimeout: a.Config.SessionAbsoluteTimeout,
 		Secure:          a.Config.IsProduction(),
+		Reads:           a.DB.Reads.Collection(database.Sessions),
 	})
 	if err != nil {
 		return err

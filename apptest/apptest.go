@@ -82,13 +82,14 @@ func Config(t testing.TB) config.Config {
 
 // Start builds the shop on a fresh database of the shared server and serves it on a real
 // listener; everything is closed and dropped when the test ends.
-func Start(t testing.TB, cfg config.Config) *Shop {
+// opts reach database.Open (e.g. database.WithMonitor to count the commands a page sends).
+func Start(t testing.TB, cfg config.Config, opts ...database.Option) *Shop {
 	t.Helper()
 	if embedded == nil {
 		t.Fatal("apptest: call apptest.Main(m) from TestMain")
 	}
 	cfg.MongoDB = DatabaseName(t)
-	db, err := database.OpenEmbedded(context.Background(), embedded, cfg.MongoDB)
+	db, err := database.OpenEmbedded(context.Background(), embedded, cfg.MongoDB, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,9 +98,9 @@ func Start(t testing.TB, cfg config.Config) *Shop {
 
 // StartExternal builds the shop on cfg.MongoURI, the way MONGODB_URI is used in production (a
 // normal connection pool, nothing embedded).
-func StartExternal(t testing.TB, cfg config.Config) *Shop {
+func StartExternal(t testing.TB, cfg config.Config, opts ...database.Option) *Shop {
 	t.Helper()
-	db, err := database.Open(context.Background(), cfg, testLogger(t))
+	db, err := database.Open(context.Background(), cfg, testLogger(t), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

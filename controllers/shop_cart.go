@@ -28,7 +28,7 @@ func (ctl *Controllers) GetCheckout(c *gin.Context) {
 }
 
 func (ctl *Controllers) cartPage(c *gin.Context, view, title, path string) {
-	cart, err := ctl.Models.Cart(c.Request.Context(), currentUser(c).ID)
+	cart, err := ctl.Models.Cart(c.Request.Context(), currentUser(c))
 	if err != nil {
 		ctl.fail(c, err)
 		return
@@ -71,8 +71,9 @@ func (ctl *Controllers) PostCartDeleteProduct(c *gin.Context) {
 	ctl.redirect(c, "/cart")
 }
 
-// currentUser is the logged-in user; RequireLogin guarantees one on the routes that call it.
-func currentUser(c *gin.Context) middleware.SessionUser {
+// currentUser is the logged-in user (req.user); RequireLogin guarantees one on the routes that
+// call it.
+func currentUser(c *gin.Context) models.User {
 	u, _ := middleware.UserFrom(c)
 	return u
 }

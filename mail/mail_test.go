@@ -54,7 +54,7 @@ func openMails(t *testing.T) *models.MailModel {
 		_ = db.Database.Drop(context.Background())
 		_ = db.Close(context.Background())
 	})
-	return models.New(db.Database).Mails
+	return models.New(db.Database, db.Reads).Mails
 }
 
 func TestNewWithoutSMTPURLUsesTheOutbox(t *testing.T) {

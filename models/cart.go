@@ -181,15 +181,12 @@ func (v CartView) TotalCents() int64 {
 // TotalText is the total as the pages show it ("59.98").
 func (v CartView) TotalText() string { return FormatCents(v.TotalCents()) }
 
-// Cart returns the user's cart with each line's product, in the order they were added (the
-// course's req.user.populate('cart.items.productId')). It only reads: lines of deleted products
-// are skipped, not removed.
-func (m *Models) Cart(ctx context.Context, userID bson.ObjectID) (CartView, error) {
-	items, err := m.Users.CartItems(ctx, userID)
-	if err != nil {
-		return CartView{}, err
-	}
-	lines, err := m.cartLines(ctx, items)
+// Cart returns the cart of the request's user (loaded by UserModel.ForRequest) with each line's
+// product, in the order they were added (the course's req.user.populate('cart.items.productId')).
+// The products come from the cached catalog, so the page needs no query of its own. It only
+// reads: lines of deleted products are skipped, not removed.
+func (m *Models) Cart(ctx context.Context, user User) (CartView, error) {
+	lines, err := m.cartLines(ctx, user.Cart.Items)
 	return CartView{Lines: lines}, err
 }
 
@@ -210,20 +207,4 @@ func (m *Models) cartLines(ctx context.Context, items []CartItem) ([]CartLine, e
 		}
 	}
 	return lines, nil
-}
-
-// byIDs returns the products with these ids that still exist, by id.
-func (m *ProductModel) byIDs(ctx context.Context, ids []bson.ObjectID) (map[bson.ObjectID]Product, error) {
-	found := map[bson.ObjectID]Product{}
-	if len(ids) == 0 {
-		return found, nil
-	}
-	products, err := m.find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range products {
-		found[p.ID] = p
-	}
-	return found, nil
 }

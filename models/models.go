@@ -26,14 +26,15 @@ type Models struct {
 	Orders        *OrderModel
 }
 
-// New binds the models to the shop's database.
-func New(db *mongo.Database) *Models {
+// New binds the models to the shop's database: db for writes (and reads in step with them),
+// reads for the pages' read-only queries (see database.DB for why there are two).
+func New(db, reads *mongo.Database) *Models {
 	return &Models{
-		Products:      &ProductModel{coll: db.Collection(database.Products)},
-		Users:         &UserModel{coll: db.Collection(database.Users)},
+		Products:      &ProductModel{coll: db.Collection(database.Products), reads: reads.Collection(database.Products)},
+		Users:         &UserModel{coll: db.Collection(database.Users), reads: reads.Collection(database.Users)},
 		Mails:         &MailModel{coll: db.Collection(database.Mails)},
 		LoginAttempts: &LoginAttemptModel{coll: db.Collection(database.LoginAttempts)},
-		Orders:        &OrderModel{coll: db.Collection(database.Orders)},
+		Orders:        &OrderModel{coll: db.Collection(database.Orders), reads: reads.Collection(database.Orders)},
 	}
 }
 

@@ -61,12 +61,13 @@ func (o Order) TotalText() string { return FormatCents(o.TotalCents()) }
 
 // OrderModel owns the queries on orders.
 type OrderModel struct {
-	coll *mongo.Collection
+	coll  *mongo.Collection // writes
+	reads *mongo.Collection // the pages' reads (pooled)
 }
 
 // ByUser returns the user's orders, newest first.
 func (m *OrderModel) ByUser(ctx context.Context, userID bson.ObjectID) ([]Order, error) {
-	cur, err := m.coll.Find(ctx, bson.D{{Key: "user.userId", Value: userID}},
+	cur, err := m.reads.Find(ctx, bson.D{{Key: "user.userId", Value: userID}},
 		options.Find().SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}))
 	if err != nil {
 		return nil, err
@@ -82,7 +83,7 @@ func (m *OrderModel) ByUser(ctx context.Context, userID bson.ObjectID) ([]Order,
 // else's).
 func (m *OrderModel) OwnedByID(ctx context.Context, id, userID bson.ObjectID) (Order, error) {
 	var o Order
-	err := m.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "user.userId", Value: userID}}).Decode(&o)
+	err := m.reads.FindOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "user.userId", Value: userID}}).Decode(&o)
 	return o, notFound(err)
 }
 

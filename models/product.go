@@ -27,7 +27,9 @@ func FormatPrice(v float64) string { return fmt.Sprintf("%.2f", v) }
 
 // ProductModel owns the queries on products.
 type ProductModel struct {
-	coll *mongo.Collection
+	coll    *mongo.Collection // writes
+	reads   *mongo.Collection // the pages' reads (pooled)
+	catalog catalogCache      // see catalog.go
 }
 
 // ProductPage is one page of the product list.
@@ -38,15 +40,25 @@ type ProductPage struct {
 }
 
 // Page returns page number n (from 1) of the products, oldest first like the course's
-// Product.find().skip().limit(). A page past the end gives the last page.
+//
+//	Product.find().countDocuments().then(n => Product.find().skip((page - 1) * ITEMS_PER_PAGE).limit(ITEMS_PER_PAGE))
+//
+// A page past the end gives the last page. The page is cut out of the cached catalog
+// (catalog.go): no database command at all while the cache is fresh. Only a catalog too large
+// to cache is queried the course's way, count and find.
 func (m *ProductModel) Page(ctx context.Context, n, perPage int) (ProductPage, error) {
-	total, err := m.coll.CountDocuments(ctx, bson.D{})
+	cat, err := m.catalog.get(ctx, readCatalog(m.reads))
 	if err != nil {
 		return ProductPage{}, err
 	}
-	if last := int((total + int64(perPage) - 1) / int64(perPage)); n > last {
-		n = max(last, 1)
+	if cat.complete {
+		return cat.page(n, perPage), nil
 	}
+	total, err := m.reads.CountDocuments(ctx, bson.D{})
+	if err != nil {
+		return ProductPage{}, err
+	}
+	n = clampPage(n, total, perPage)
 	opts := options.Find().
 		SetSort(bson.D{{Key: "_id", Value: 1}}).
 		SetSkip(int64((n - 1) * perPage)).
@@ -55,17 +67,58 @@ func (m *ProductModel) Page(ctx context.Context, n, perPage int) (ProductPage, e
 	return ProductPage{Products: products, Total: total, Number: n}, err
 }
 
-// ByID returns one product, or ErrNotFound.
+// ByID returns one product, or ErrNotFound (the course's Product.findById), from the cached
+// catalog when it can.
 func (m *ProductModel) ByID(ctx context.Context, id bson.ObjectID) (Product, error) {
-	var p Product
-	err := m.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&p)
-	return p, notFound(err)
+	found, err := m.byIDs(ctx, []bson.ObjectID{id})
+	if err != nil {
+		return Product{}, err
+	}
+	p, ok := found[id]
+	if !ok {
+		return Product{}, ErrNotFound
+	}
+	return p, nil
+}
+
+// byIDs returns the products with these ids that still exist, by id (the cart's
+// populate('cart.items.productId')).
+func (m *ProductModel) byIDs(ctx context.Context, ids []bson.ObjectID) (map[bson.ObjectID]Product, error) {
+	found := map[bson.ObjectID]Product{}
+	if len(ids) == 0 {
+		return found, nil
+	}
+	cat, err := m.catalog.get(ctx, readCatalog(m.reads))
+	if err != nil {
+		return nil, err
+	}
+	if cat.complete {
+		for _, id := range ids {
+			if i, ok := cat.byID[id]; ok {
+				found[id] = cat.products[i]
+			}
+		}
+		return found, nil
+	}
+	products, err := m.find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range products {
+		found[p.ID] = p
+	}
+	return found, nil
 }
 
 // Count returns how many products exist.
 func (m *ProductModel) Count(ctx context.Context) (int64, error) {
 	return m.coll.CountDocuments(ctx, bson.D{})
 }
+
+// InvalidateCatalog makes the next page read the catalog from the database. The model calls it
+// after its own writes; a test that writes products behind the app's back calls it too (another
+// instance's write would show within a second without it).
+func (m *ProductModel) InvalidateCatalog() { m.catalog.invalidate() }
 
 // Insert stores new products, giving each an id if it has none.
 func (m *ProductModel) Insert(ctx context.Context, products ...Product) error {
@@ -76,12 +129,13 @@ func (m *ProductModel) Insert(ctx context.Context, products ...Product) error {
 		}
 		docs[i] = products[i]
 	}
+	defer m.InvalidateCatalog()
 	_, err := m.coll.InsertMany(ctx, docs)
 	return err
 }
 
 func (m *ProductModel) find(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) ([]Product, error) {
-	cur, err := m.coll.Find(ctx, filter, opts...)
+	cur, err := m.reads.Find(ctx, filter, opts...)
 	if err != nil {
 		return nil, err
 	}

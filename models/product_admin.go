@@ -14,6 +14,7 @@ import (
 // Create stores a new product owned by p.UserID and returns it with its new id.
 func (m *ProductModel) Create(ctx context.Context, p Product) (Product, error) {
 	p.ID = bson.NewObjectID()
+	defer m.InvalidateCatalog()
 	_, err := m.coll.InsertOne(ctx, p)
 	return p, err
 }
@@ -44,6 +45,7 @@ func (m *ProductModel) UpdateOwned(ctx context.Context, id, userID bson.ObjectID
 		set = append(set, bson.E{Key: "imageUrl", Value: imageURL})
 	}
 	var before Product
+	defer m.InvalidateCatalog()
 	err := m.coll.FindOneAndUpdate(ctx, ownedFilter(id, userID), bson.D{{Key: "$set", Value: set}},
 		options.FindOneAndUpdate().SetReturnDocument(options.Before)).Decode(&before)
 	return before, notFound(err)
@@ -52,6 +54,7 @@ func (m *ProductModel) UpdateOwned(ctx context.Context, id, userID bson.ObjectID
 // DeleteOwned deletes the user's product and returns it, or ErrNotFound.
 func (m *ProductModel) DeleteOwned(ctx context.Context, id, userID bson.ObjectID) (Product, error) {
 	var p Product
+	defer m.InvalidateCatalog()
 	err := m.coll.FindOneAndDelete(ctx, ownedFilter(id, userID)).Decode(&p)
 	return p, notFound(err)
 }

@@ -6,6 +6,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // User is a document of the users collection. The cart lives here, never in the session.
@@ -31,7 +32,8 @@ type CartItem struct {
 
 // UserModel owns the queries on users.
 type UserModel struct {
-	coll *mongo.Collection
+	coll  *mongo.Collection // writes, and the cart's compare-and-swap reads
+	reads *mongo.Collection // the pages' reads (pooled)
 }
 
 // NormalizeEmail is how every email is stored and looked up: trimmed and lower-cased, so the
@@ -41,14 +43,27 @@ func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSp
 // ByEmail finds a user by (normalised) email, or ErrNotFound.
 func (m *UserModel) ByEmail(ctx context.Context, email string) (User, error) {
 	var u User
-	err := m.coll.FindOne(ctx, bson.D{{Key: "email", Value: NormalizeEmail(email)}}).Decode(&u)
+	err := m.reads.FindOne(ctx, bson.D{{Key: "email", Value: NormalizeEmail(email)}}).Decode(&u)
 	return u, notFound(err)
 }
 
 // ByID finds a user by id, or ErrNotFound.
 func (m *UserModel) ByID(ctx context.Context, id bson.ObjectID) (User, error) {
 	var u User
-	err := m.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&u)
+	err := m.reads.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&u)
+	return u, notFound(err)
+}
+
+// ForRequest loads the logged-in user of a request, without the password hash and reset token
+// (they stay in the database): the course's app.js middleware
+//
+//	User.findById(req.session.user._id).then(user => { req.user = user; next() })
+//
+// It is one read by _id; the cart page uses the cart it brings.
+func (m *UserModel) ForRequest(ctx context.Context, id bson.ObjectID) (User, error) {
+	var u User
+	err := m.reads.FindOne(ctx, bson.D{{Key: "_id", Value: id}},
+		options.FindOne().SetProjection(bson.D{{Key: "password", Value: 0}, {Key: "resetToken", Value: 0}})).Decode(&u)
 	return u, notFound(err)
 }
 

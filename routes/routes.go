@@ -64,7 +64,7 @@ func New(d Deps) (*gin.Engine, error) {
 		sessions.Sessions(d.Config.SessionName, d.Sessions),
 		middleware.LoadSession(d.Sessions, d.Config.SessionName, abort),
 	}
-	csrf, currentUser := middleware.CSRF(abort), middleware.CurrentUser()
+	csrf, currentUser := middleware.CSRF(abort), middleware.CurrentUser(ctl.Models.Users.ForRequest, abort)
 
 	site := r.Group("/", middleware.BodyLimit(formBodyLimit, abort))
 	site.Use(loadSession...)

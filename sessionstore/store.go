@@ -40,11 +40,15 @@ type Config struct {
 	Secure          bool             // Secure cookie attribute (production)
 	OpTimeout       time.Duration    // per database operation, on top of the request context; 0 → 2s
 	Now             func() time.Time // nil → time.Now; tests inject a clock
+	// Reads is the same collection through the pooled read client (database.DB.Reads), for
+	// loading sessions; nil → the collection given to New. Writes always use that one.
+	Reads *mongo.Collection
 }
 
 // Store is a gin-contrib/sessions Store backed by a MongoDB collection.
 type Store struct {
-	coll     *mongo.Collection
+	coll     *mongo.Collection // writes
+	reads    *mongo.Collection // loading a session on each request
 	cfg      Config
 	defaults atomic.Pointer[gsessions.Options] // cookie options; replaced by Options()
 }
@@ -98,7 +102,10 @@ func New(coll *mongo.Collection, cfg Config) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Store{coll: coll, cfg: cfg}
+	s := &Store{coll: coll, reads: cfg.Reads, cfg: cfg}
+	if s.reads == nil {
+		s.reads = coll
+	}
 	s.Options(sessions.Options{})
 	return s, nil
 }
@@ -164,7 +171,7 @@ func (s *Store) load(ctx context.Context, sess *gsessions.Session, id string) (*
 	ctx, cancel := s.opContext(ctx)
 	defer cancel()
 
-	res := s.coll.FindOne(ctx, byID(id))
+	res := s.reads.FindOne(ctx, byID(id))
 	if err := res.Err(); errors.Is(err, mongo.ErrNoDocuments) {
 		return sess, nil // unknown, deleted or regenerated id: no session
 	} else if err != nil {
