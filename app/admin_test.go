@@ -62,7 +62,7 @@ func TestAdminAddsAProductWithAnUploadedPNG(t *testing.T) {
 		t.Fatalf("imageUrl = %q, want /images/uploads/<random>.png", p.ImageURL)
 	}
 	if files := storedImages(t, shop); len(files) != 1 || "/images/uploads/"+files[0] != p.ImageURL {
-		t.Errorf("DATA_DIR/images holds %v, want only the new image", files)
+		t.Errorf("GridFS holds %v, want only the new image", files)
 	}
 
 	img := shop.Client(t).Get(p.ImageURL) // images are public
@@ -143,7 +143,7 @@ func TestAdminEditKeepsOrReplacesTheImage(t *testing.T) {
 		t.Fatalf("imageUrl after the second upload = %q", p.ImageURL)
 	}
 	if files := storedImages(t, shop); len(files) != 1 || "/images/uploads/"+files[0] != p.ImageURL {
-		t.Errorf("DATA_DIR/images holds %v, want only %s", files, p.ImageURL)
+		t.Errorf("GridFS holds %v, want only %s", files, p.ImageURL)
 	}
 	apptest.ExpectStatus(t, s.Get(first), http.StatusNotFound)
 	jpg := s.Get(p.ImageURL)
@@ -177,7 +177,7 @@ func TestAdminDeletesByFormAndByDELETE(t *testing.T) {
 	mustNotContain(t, list.Body, "First Thing")
 	mustNotContain(t, s.Get("/admin/products").Body, "Product deleted.")
 	if files := storedImages(t, shop); len(files) != 1 || "/images/uploads/"+files[0] != second.ImageURL {
-		t.Errorf("DATA_DIR/images holds %v after deleting, want only %s", files, second.ImageURL)
+		t.Errorf("GridFS holds %v after deleting, want only %s", files, second.ImageURL)
 	}
 	if items := cartOf(t, shop, buyer.ID); len(items) != 1 || items[0].ProductID != second.ID {
 		t.Errorf("buyer's cart = %v, want only the second product", items)
@@ -196,7 +196,7 @@ func TestAdminDeletesByFormAndByDELETE(t *testing.T) {
 		t.Error("the product is still there after DELETE")
 	}
 	if files := storedImages(t, shop); len(files) != 0 {
-		t.Errorf("DATA_DIR/images holds %v, want nothing", files)
+		t.Errorf("GridFS holds %v, want nothing", files)
 	}
 	if items := cartOf(t, shop, buyer.ID); len(items) != 0 {
 		t.Errorf("buyer's cart = %v, want empty", items)
@@ -239,7 +239,7 @@ func TestAdminCannotTouchSomeoneElsesProduct(t *testing.T) {
 
 	expectUnchanged(t, shop, before, "someone else's product")
 	if files := storedImages(t, shop); len(files) != 0 {
-		t.Errorf("DATA_DIR/images holds %v, want nothing", files)
+		t.Errorf("GridFS holds %v, want nothing", files)
 	}
 	list := bob.Get("/admin/products")
 	mustContain(t, list.Body, "No Products Found!")
@@ -330,7 +330,7 @@ func TestAdminFormValidation(t *testing.T) {
 	}
 	expectUnchanged(t, shop, before, "invalid product forms")
 	if files := storedImages(t, shop); len(files) != 0 {
-		t.Errorf("DATA_DIR/images holds %v after refused forms, want nothing", files)
+		t.Errorf("GridFS holds %v after refused forms, want nothing", files)
 	}
 }
 
@@ -366,7 +366,7 @@ func TestAdminEditValidationKeepsTheProduct(t *testing.T) {
 
 	expectUnchanged(t, shop, before, "invalid edits")
 	if files := storedImages(t, shop); len(files) != 0 {
-		t.Errorf("DATA_DIR/images holds %v, want nothing", files)
+		t.Errorf("GridFS holds %v, want nothing", files)
 	}
 }
 
@@ -439,7 +439,7 @@ func TestAdminOversizedUploadsAre413AndLeaveNothing(t *testing.T) {
 
 	expectUnchanged(t, shop, before, "oversized uploads")
 	if files := storedImages(t, shop); len(files) != 0 {
-		t.Errorf("DATA_DIR/images holds %v, want nothing", files)
+		t.Errorf("GridFS holds %v, want nothing", files)
 	}
 	entries, err := os.ReadDir(tmp)
 	if err != nil {

@@ -33,6 +33,14 @@ import (
 // sweepEvery is how often expired sessions are deleted where the server has no TTL index.
 const sweepEvery = 10 * time.Minute
 
+// Orphaned images (a product write that failed or never happened after its image was stored)
+// are looked for this often, and only among images older than imageGrace, far longer than any
+// request that stores an image and then its product.
+const (
+	imageSweepEvery = 30 * time.Minute
+	imageGrace      = time.Hour
+)
+
 // App is a built shop, ready to serve.
 type App struct {
 	Config   config.Config
@@ -109,10 +117,15 @@ func (a *App) build(ctx context.Context) error {
 	}
 	a.logMailDestination()
 	go a.Models.LoginAttempts.RunSweeper(bg, sweepEvery, a.Logger)
-	images, err := uploads.New(filepath.Join(a.Config.DataDir, "images"), controllers.MaxImageBytes)
-	if err != nil {
-		return fmt.Errorf("DATA_DIR: %w", err)
+	// Uploaded images live in GridFS, so every instance serves them; an earlier version kept
+	// them in DATA_DIR/images, and they move over once.
+	images := uploads.New(a.DB.Database, controllers.MaxImageBytes)
+	if moved, err := images.MoveFromDir(ctx, filepath.Join(a.Config.DataDir, "images"), a.Logger); err != nil {
+		return fmt.Errorf("move DATA_DIR/images into GridFS: %w", err)
+	} else if moved > 0 {
+		a.Logger.Info("moved uploaded images from DATA_DIR/images into GridFS", "count", moved)
 	}
+	go images.RunSweeper(bg, imageSweepEvery, imageGrace, a.Models.Products.ImagesInUse, a.Logger)
 	ctl := &controllers.Controllers{
 		Config:   a.Config,
 		Models:   a.Models,

@@ -18,8 +18,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -31,6 +29,7 @@ import (
 
 	"github.com/ginshop/ginshop/apptest"
 	"github.com/ginshop/ginshop/models"
+	"github.com/ginshop/ginshop/uploads"
 )
 
 // shopper is a logged-in visitor.
@@ -299,18 +298,42 @@ func expectUnchanged(t *testing.T, shop *apptest.Shop, before, what string) {
 	}
 }
 
-// storedImages lists the files in DATA_DIR/images.
+// storedImages lists the images in GridFS (the _ids of images.files, which are their names),
+// read back from the database. Chunks that belong to no listed file fail the test: an upload
+// that was refused or deleted must leave nothing behind.
 func storedImages(t *testing.T, shop *apptest.Shop) []string {
 	t.Helper()
-	entries, err := os.ReadDir(filepath.Join(shop.Config.DataDir, "images"))
+	ctx := context.Background()
+	db := shop.DB.Database
+	cur, err := db.Collection(uploads.Bucket+".files").Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := []string{}
-	for _, e := range entries {
-		names = append(names, e.Name())
+	var files []struct {
+		Name string `bson:"_id"`
 	}
-	slices.Sort(names)
+	if err := cur.All(ctx, &files); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{}
+	for _, f := range files {
+		names = append(names, f.Name)
+	}
+	cur, err = db.Collection(uploads.Bucket+".chunks").Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "files_id", Value: 1}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chunks []struct {
+		FileID string `bson:"files_id"`
+	}
+	if err := cur.All(ctx, &chunks); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range chunks {
+		if !slices.Contains(names, c.FileID) {
+			t.Errorf("images.chunks holds a chunk of %q, which images.files does not list", c.FileID)
+		}
+	}
 	return names
 }
 

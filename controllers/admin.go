@@ -1,10 +1,14 @@
 package controllers
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"mime/multipart"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -65,15 +69,16 @@ func (ctl *Controllers) PostAddProduct(c *gin.Context) {
 	if !ok {
 		return
 	}
-	url, err := ctl.Images.Save(img)
+	ctx := c.Request.Context()
+	url, err := ctl.Images.Save(ctx, img)
 	if err != nil {
-		ctl.serverError(c, err)
+		ctl.fail(c, err)
 		return
 	}
 	fields.ImageURL = url
 	fields.UserID = currentUser(c).ID
-	if _, err := ctl.Models.Products.Create(c.Request.Context(), fields); err != nil {
-		ctl.removeImage(url)
+	if _, err := ctl.Models.Products.Create(ctx, fields); err != nil {
+		ctl.removeImage(ctx, url) // no orphan; if this fails too, the image sweeper takes it
 		ctl.fail(c, err)
 		return
 	}
@@ -142,19 +147,19 @@ func (ctl *Controllers) PostEditProduct(c *gin.Context) {
 	}
 	url := ""
 	if img != nil {
-		if url, err = ctl.Images.Save(img); err != nil {
-			ctl.serverError(c, err)
+		if url, err = ctl.Images.Save(ctx, img); err != nil {
+			ctl.fail(c, err)
 			return
 		}
 	}
 	before, err := ctl.Models.Products.UpdateOwned(ctx, id, user.ID, fields, url)
 	if err != nil {
-		ctl.removeImage(url)
+		ctl.removeImage(ctx, url)
 		ctl.fail(c, err)
 		return
 	}
 	if url != "" {
-		ctl.removeImage(before.ImageURL)
+		ctl.removeImage(ctx, before.ImageURL)
 	}
 	flash(c, msgProductUpdated)
 	ctl.redirect(c, "/admin/products")
@@ -201,7 +206,7 @@ func (ctl *Controllers) deleteProduct(ctx context.Context, rawID string, userID 
 	if err := ctl.Models.Users.RemoveFromAllCarts(ctx, id); err != nil {
 		ctl.Logger.Error("remove deleted product from carts", "product", id.Hex(), "err", err)
 	}
-	ctl.removeImage(p.ImageURL)
+	ctl.removeImage(ctx, p.ImageURL)
 	return nil
 }
 
@@ -268,36 +273,75 @@ func formFile(c *gin.Context, name string) *multipart.FileHeader {
 	return nil
 }
 
-// removeImage deletes an uploaded image file that no product uses any more; a failure costs
-// only disk space, so it is logged, not shown.
-func (ctl *Controllers) removeImage(url string) {
+// removeImage deletes an uploaded image that no product uses any more. It runs even if the
+// visitor has gone (the request's context cancelled); a failure costs only storage and the
+// image sweeper retries it, so it is logged, not shown.
+func (ctl *Controllers) removeImage(ctx context.Context, url string) {
 	if url == "" {
 		return
 	}
-	if err := ctl.Images.Remove(url); err != nil {
+	if err := ctl.Images.Remove(context.WithoutCancel(ctx), url); err != nil {
 		ctl.Logger.Error("remove image", "url", url, "err", err)
 	}
 }
 
-// UploadedImage is GET /images/uploads/:name, an uploaded product image (the course's
-// express.static for its images folder). Names are random and never reused, so browsers may
-// keep them forever.
+// imageCacheControl: names are random and never reused, so browsers may keep an image forever.
+const imageCacheControl = "public, max-age=31536000, immutable"
+
+// UploadedImage is GET and HEAD /images/uploads/:name, an uploaded product image from GridFS
+// (the course's express.static for its images folder), the same on every instance. HEAD and a
+// matching If-None-Match are answered from the files document alone, without reading chunks.
 func (ctl *Controllers) UploadedImage(c *gin.Context) {
-	name := c.Param("name")
-	f, err := ctl.Images.Open(name)
-	if err != nil {
+	ctx := c.Request.Context()
+	img, err := ctl.Images.Stat(ctx, c.Param("name"))
+	if errors.Is(err, fs.ErrNotExist) {
 		ctl.NotFound(c)
 		return
 	}
-	defer f.Close()
-	st, err := f.Stat()
 	if err != nil {
-		ctl.serverError(c, err)
+		ctl.fail(c, err)
 		return
 	}
 	h := c.Writer.Header()
-	h.Set("Content-Type", uploads.ContentType(name))
+	h.Set("ETag", img.ETag())
+	h.Set("Cache-Control", imageCacheControl)
+	h.Set("Last-Modified", img.Uploaded.UTC().Format(http.TimeFormat))
+	if etagMatches(c.GetHeader("If-None-Match"), img.ETag()) {
+		c.Status(http.StatusNotModified)
+		c.Writer.WriteHeaderNow()
+		return
+	}
+	h.Set("Content-Type", img.ContentType)
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	http.ServeContent(c.Writer, c.Request, name, st.ModTime(), f)
+	if c.Request.Method == http.MethodHead {
+		h.Set("Content-Length", strconv.FormatInt(img.Length, 10))
+		c.Status(http.StatusOK)
+		c.Writer.WriteHeaderNow()
+		return
+	}
+	data, err := ctl.Images.Load(ctx, img)
+	if errors.Is(err, fs.ErrNotExist) { // deleted since Stat
+		h.Del("ETag")
+		h.Del("Cache-Control")
+		ctl.NotFound(c)
+		return
+	}
+	if err != nil {
+		ctl.fail(c, err)
+		return
+	}
+	// ServeContent adds Content-Length and answers Range requests.
+	http.ServeContent(c.Writer, c.Request, img.Name, img.Uploaded, bytes.NewReader(data))
+}
+
+// etagMatches is If-None-Match's weak comparison (RFC 9110 13.1.2): "*", or any listed tag
+// equal to etag with or without W/.
+func etagMatches(header, etag string) bool {
+	for tag := range strings.SplitSeq(header, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" || strings.TrimPrefix(tag, "W/") == etag {
+			return true
+		}
+	}
+	return false
 }

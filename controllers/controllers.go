@@ -30,7 +30,7 @@ type Controllers struct {
 	DB       Pinger
 	Logger   *slog.Logger
 	Mailer   mail.Mailer    // SMTP, or the development outbox
-	Images   *uploads.Store // uploaded product images, under DATA_DIR/images
+	Images   *uploads.Store // uploaded product images, in GridFS
 
 	dummy struct { // see dummyHash
 		once sync.Once

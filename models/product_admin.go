@@ -62,3 +62,25 @@ func (m *ProductModel) DeleteOwned(ctx context.Context, id, userID bson.ObjectID
 func ownedFilter(id, userID bson.ObjectID) bson.D {
 	return bson.D{{Key: "_id", Value: id}, {Key: "userId", Value: userID}}
 }
+
+// ImagesInUse reports which of the image URLs some product's imageUrl still is. The image
+// sweeper asks it before deleting images that look orphaned.
+func (m *ProductModel) ImagesInUse(ctx context.Context, urls []string) (map[string]bool, error) {
+	used := map[string]bool{}
+	if len(urls) == 0 {
+		return used, nil
+	}
+	cur, err := m.coll.Find(ctx, bson.D{{Key: "imageUrl", Value: bson.D{{Key: "$in", Value: urls}}}},
+		options.Find().SetProjection(bson.D{{Key: "imageUrl", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	var found []Product
+	if err := cur.All(ctx, &found); err != nil {
+		return nil, err
+	}
+	for _, p := range found {
+		used[p.ImageURL] = true
+	}
+	return used, nil
+}

@@ -55,7 +55,8 @@ func New(d Deps) (*gin.Engine, error) {
 		r.GET(p, d.Assets.Serve, ctl.NotFound)
 	}
 	r.GET("/favicon.svg", d.Assets.Serve)
-	r.GET("/images/uploads/:name", ctl.UploadedImage) // product images users uploaded (DATA_DIR/images)
+	r.GET("/images/uploads/:name", ctl.UploadedImage) // product images users uploaded (GridFS)
+	r.HEAD("/images/uploads/:name", ctl.UploadedImage)
 	r.GET("/healthz", ctl.Healthz)
 
 	// The session chain every page goes through: load the session (one read by _id, none without

@@ -1,17 +1,18 @@
 // Package uploads keeps the product images users upload: it checks that a file really is a
 // PNG, JPEG, WebP or GIF by its content (not its name or the browser's Content-Type), stores it
-// under DATA_DIR/images with a random name, serves it under /images/uploads/, and deletes it
-// when its product lets go of it. It does the job of the course's multer diskStorage and
-// fileFilter, plus the fs.unlink of its file helper.
+// in the database's GridFS bucket "images" under a random name, so that every instance of the
+// shop serves every image under /images/uploads/, and deletes it when its product lets go of it.
+// It does the job of the course's multer diskStorage and fileFilter, plus the fs.unlink of its
+// file helper.
 package uploads
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"image"
 	_ "image/gif" // registers the decoders DecodeConfig uses
 	_ "image/jpeg"
@@ -20,10 +21,14 @@ import (
 	"io/fs"
 	"mime/multipart"
 	"net/http"
-	"os"
-	"path/filepath"
+	"path"
 	"regexp"
 	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // URLPrefix is where stored images are served; the stored product's imageUrl starts with it.
@@ -55,18 +60,27 @@ var formats = map[string]string{
 // Anything else in a URL is not ours, which also rules out "../" and the like.
 var storedName = regexp.MustCompile(`^[0-9a-f]{32}\.(png|jpg|webp|gif)$`)
 
-// Store is the directory of uploaded images.
+// Bucket is the GridFS bucket of the images: collections images.files and images.chunks.
+const Bucket = "images"
+
+// Store is the GridFS bucket of uploaded images. A file's _id and filename are its stored name
+// ("<32 hex digits>.png"), so serving an image is a lookup by _id, the one lookup FerretDB
+// indexes; its metadata.contentType is the type its content was checked to be.
 type Store struct {
-	dir      string
+	db       *mongo.Database
 	maxBytes int64
 }
 
-// New opens (creating it if needed) the image directory; files above maxBytes are refused.
-func New(dir string, maxBytes int64) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("image directory: %w", err)
-	}
-	return &Store{dir: dir, maxBytes: maxBytes}, nil
+// New uses db's bucket "images"; files above maxBytes are refused.
+func New(db *mongo.Database, maxBytes int64) *Store {
+	return &Store{db: db, maxBytes: maxBytes}
+}
+
+// bucket is a fresh handle per use: the driver's GridFSBucket remembers its first write (when
+// it creates the bucket's indexes) in an unguarded field, so one shared handle would be a data
+// race between simultaneous uploads. A handle is only a pair of collection names.
+func (s *Store) bucket() *mongo.GridFSBucket {
+	return s.db.GridFSBucket(options.GridFSBucket().SetName(Bucket))
 }
 
 // Image is an uploaded file that passed the checks, not stored yet.
@@ -74,6 +88,9 @@ type Image struct {
 	data []byte
 	ext  string
 }
+
+// ContentType is the type the image's content was checked to be.
+func (img *Image) ContentType() string { return ContentType(img.ext) }
 
 // Read reads an uploaded file and checks it: ErrTooLarge above the limit, ErrNotImage unless
 // its bytes are a PNG, JPEG, WebP or GIF.
@@ -145,52 +162,96 @@ func validWebP(data []byte) bool {
 	return false
 }
 
-// Save writes the image under a new random name and returns its URL.
-func (s *Store) Save(img *Image) (string, error) {
+// Save writes the image into GridFS under a new random name and returns its URL. The chunks
+// are written first and the files document last, so a file that can be found is complete.
+func (s *Store) Save(ctx context.Context, img *Image) (string, error) {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
 	name := hex.EncodeToString(b) + img.ext
-	path := filepath.Join(s.dir, name)
-	// O_EXCL: never overwrite a file, even in the impossible case of a repeated name.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return "", err
-	}
-	_, err = f.Write(img.data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(path)
+	if err := s.put(ctx, name, img.ContentType(), img.data); err != nil {
 		return "", err
 	}
 	return URLPrefix + name, nil
 }
 
-// Remove deletes the stored file behind url. URLs that are not this store's (the demo
-// products' /images/products/...) are left alone, and a file already gone is no error.
-func (s *Store) Remove(url string) error {
+func (s *Store) put(ctx context.Context, name, contentType string, data []byte) error {
+	meta := bson.D{{Key: "contentType", Value: contentType}}
+	// The _id is unique, so even a repeated name could never overwrite another image.
+	return s.bucket().UploadFromStreamWithID(ctx, name, name, bytes.NewReader(data),
+		options.GridFSUpload().SetMetadata(meta))
+}
+
+// Remove deletes the stored image behind url, chunks and all. URLs that are not this store's
+// (the demo products' /images/products/...) are left alone, and an image already gone is no
+// error.
+func (s *Store) Remove(ctx context.Context, url string) error {
 	name, ok := s.name(url)
 	if !ok {
 		return nil
 	}
-	if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.bucket().Delete(ctx, name); err != nil && !errors.Is(err, mongo.ErrFileNotFound) {
 		return err
 	}
 	return nil
 }
 
-// Open opens a stored image by its file name, or returns fs.ErrNotExist.
-func (s *Store) Open(name string) (*os.File, error) {
-	if !storedName.MatchString(name) {
-		return nil, fs.ErrNotExist
-	}
-	return os.Open(filepath.Join(s.dir, name))
+// Stored is what the files document says about a stored image.
+type Stored struct {
+	Name        string
+	ContentType string
+	Length      int64
+	Uploaded    time.Time
 }
 
-// ContentType is the type a stored file is served with, from the extension Save gave it.
+// ETag is the image's entity tag. A name is never reused and a stored image never changes, so
+// the name itself identifies these exact bytes, on every instance.
+func (st Stored) ETag() string {
+	return `"` + strings.TrimSuffix(st.Name, path.Ext(st.Name)) + `"`
+}
+
+type filesDoc struct {
+	Name       string    `bson:"_id"`
+	Length     int64     `bson:"length"`
+	UploadDate time.Time `bson:"uploadDate"`
+	Metadata   struct {
+		ContentType string `bson:"contentType"`
+	} `bson:"metadata"`
+}
+
+// Stat reads an image's files document (no chunks): fs.ErrNotExist if there is none.
+func (s *Store) Stat(ctx context.Context, name string) (Stored, error) {
+	if !storedName.MatchString(name) {
+		return Stored{}, fs.ErrNotExist
+	}
+	var d filesDoc
+	err := s.bucket().GetFilesCollection().FindOne(ctx, bson.D{{Key: "_id", Value: name}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Stored{}, fs.ErrNotExist
+	}
+	if err != nil {
+		return Stored{}, err
+	}
+	ct := d.Metadata.ContentType
+	if _, ok := formats[ct]; !ok {
+		ct = ContentType(name) // not written by Save: trust only the four types we check
+	}
+	return Stored{Name: d.Name, ContentType: ct, Length: d.Length, Uploaded: d.UploadDate}, nil
+}
+
+// Load reads a whole stored image. It is read into memory (at most maxBytes) rather than
+// streamed, so a slow client never holds a database cursor open past the driver's timeout.
+func (s *Store) Load(ctx context.Context, st Stored) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, st.Length))
+	_, err := s.bucket().DownloadToStream(ctx, st.Name, buf)
+	if errors.Is(err, mongo.ErrFileNotFound) {
+		return nil, fs.ErrNotExist
+	}
+	return buf.Bytes(), err
+}
+
+// ContentType is the type a stored name's extension stands for.
 func ContentType(name string) string {
 	for typ, ext := range formats {
 		if strings.HasSuffix(name, ext) {

@@ -11,10 +11,6 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -93,66 +89,5 @@ func TestCheckRefusesWhatIsNotAnImage(t *testing.T) {
 func TestCheckRefusesHugeCanvasesBeforeDecoding(t *testing.T) {
 	if _, err := Check(pngHeader(100000, 100000)); !errors.Is(err, ErrTooManyPixels) {
 		t.Errorf("err = %v, want ErrTooManyPixels", err)
-	}
-}
-
-func TestSaveRemoveOpen(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "images")
-	s, err := New(dir, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := Check(encoded(t, func(b *bytes.Buffer, i image.Image) error { return png.Encode(b, i) }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := s.Save(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := s.Save(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a == b || !strings.HasPrefix(a, URLPrefix) || !storedName.MatchString(strings.TrimPrefix(a, URLPrefix)) {
-		t.Fatalf("urls %q and %q: want two different random names", a, b)
-	}
-	f, err := s.Open(strings.TrimPrefix(a, URLPrefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if ct := ContentType(a); ct != "image/png" {
-		t.Errorf("ContentType = %q", ct)
-	}
-
-	// Only the store's own files can be opened or removed.
-	secret := filepath.Join(filepath.Dir(dir), "session-secret")
-	if err := os.WriteFile(secret, []byte("x"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"../session-secret", "session-secret", "", strings.ToUpper(strings.TrimPrefix(a, URLPrefix))} {
-		if _, err := s.Open(name); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("Open(%q) = %v, want ErrNotExist", name, err)
-		}
-	}
-	for _, url := range []string{"/images/products/book.svg", URLPrefix + "../session-secret", "/images/uploads/../../session-secret"} {
-		if err := s.Remove(url); err != nil {
-			t.Errorf("Remove(%q) = %v", url, err)
-		}
-	}
-	if _, err := os.Stat(secret); err != nil {
-		t.Errorf("a file outside the store was removed: %v", err)
-	}
-
-	if err := s.Remove(a); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Remove(a); err != nil {
-		t.Errorf("removing a file twice: %v", err)
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 || URLPrefix+entries[0].Name() != b {
-		t.Errorf("directory holds %v, want only %s", entries, b)
 	}
 }
