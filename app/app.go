@@ -49,6 +49,7 @@ type App struct {
 	Models   *models.Models
 	Sessions *sessionstore.Store
 	Mailer   mail.Mailer
+	Images   *uploads.Store
 	Handler  http.Handler
 
 	stopBackground context.CancelFunc
@@ -120,6 +121,7 @@ func (a *App) build(ctx context.Context) error {
 	// Uploaded images live in GridFS, so every instance serves them; an earlier version kept
 	// them in DATA_DIR/images, and they move over once.
 	images := uploads.New(a.DB.Database, controllers.MaxImageBytes)
+	a.Images = images
 	if moved, err := images.MoveFromDir(ctx, filepath.Join(a.Config.DataDir, "images"), a.Logger); err != nil {
 		return fmt.Errorf("move DATA_DIR/images into GridFS: %w", err)
 	} else if moved > 0 {
