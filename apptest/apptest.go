@@ -107,6 +107,17 @@ func StartExternal(t testing.TB, cfg config.Config, opts ...database.Option) *Sh
 	return serve(t, cfg, db)
 }
 
+// StartBeside starts a second instance of the shop on a's database, the way a second process
+// behind a load balancer would run: MONGODB_URI names a's embedded server, the session secret
+// is a's, and DATA_DIR is its own (no shared disk).
+func StartBeside(t testing.TB, a *Shop) *Shop {
+	t.Helper()
+	cfg := a.Config
+	cfg.MongoURI = embedded.URI(a.Config.MongoDB)
+	cfg.DataDir = t.TempDir()
+	return StartExternal(t, cfg)
+}
+
 func serve(t testing.TB, cfg config.Config, db *database.DB) *Shop {
 	t.Helper()
 	a, err := app.New(context.Background(), cfg, testLogger(t), db)

@@ -37,6 +37,13 @@ func (s *Shop) Client(t testing.TB) *Client {
 	}}
 }
 
+// On is the same visitor (the same cookie jar) talking to another shop: a browser whose
+// requests a load balancer sends to another instance. Cookies are not kept per port, so the
+// session cookie of one instance on 127.0.0.1 is sent to the other too.
+func (c *Client) On(s *Shop) *Client {
+	return &Client{t: c.t, shop: s, HTTP: c.HTTP}
+}
+
 // Do sends req (a path relative to the shop is resolved) and reads the answer.
 func (c *Client) Do(req *http.Request) *Response {
 	c.t.Helper()
