@@ -2,11 +2,9 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/ginshop/ginshop/apptest"
@@ -77,12 +75,7 @@ func TestJourneySwitchesInstanceBetweenSteps(t *testing.T) {
 	j.openOK("/orders")
 	j.mustContain("the orders on A", j.text(".orders__item"), title+" (1)", "Total: $12.75")
 	href := eval[string](j, one(`.orders__item a[href^="/orders/"]`)+`.getAttribute("href")`)
-	invoice := eval[map[string]string](j, fmt.Sprintf(`fetch(%s).then(async r => ({
-		status: String(r.status), type: r.headers.get("Content-Type") || "",
-		magic: new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5)) }))`, js(href)), chromedp.EvalAwaitPromise)
-	if invoice["status"] != "200" || invoice["type"] != "application/pdf" || invoice["magic"] != "%PDF-" {
-		t.Errorf("the invoice %s on A answered %v, want a PDF", href, invoice)
-	}
+	j.expectInvoice(href)
 
 	// Log out on A: B no longer lets the browser in.
 	if status := j.follow(`.main-header form[action="/logout"] button[type="submit"]`); status != 200 {

@@ -70,15 +70,22 @@ func TestCartCheckoutOrderAndInvoice(t *testing.T) {
 
 	// The invoice link answers a PDF to this logged-in browser.
 	href := eval[string](j, one(`.orders__item a[href^="/orders/"]`)+`.getAttribute("href")`)
+	j.expectInvoice(href)
+
+	j.openOK("/cart")
+	j.mustContain("the cart after ordering", j.text("main"), "No Products in Cart!")
+}
+
+// expectInvoice fetches an invoice link in the page, as a click would, and fails unless it is a
+// PDF for this logged-in browser.
+func (j *journey) expectInvoice(href string) {
+	j.t.Helper()
 	invoice := eval[map[string]string](j, fmt.Sprintf(`fetch(%s).then(async r => ({
 		status: String(r.status), type: r.headers.get("Content-Type") || "",
 		magic: new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5)) }))`, js(href)), chromedp.EvalAwaitPromise)
 	if invoice["status"] != "200" || invoice["type"] != "application/pdf" || invoice["magic"] != "%PDF-" {
-		t.Errorf("the invoice link %s answered %v, want 200 application/pdf starting %%PDF-", href, invoice)
+		j.t.Errorf("the invoice link %s answered %v, want 200 application/pdf starting %%PDF-", href, invoice)
 	}
-
-	j.openOK("/cart")
-	j.mustContain("the cart after ordering", j.text("main"), "No Products in Cart!")
 }
 
 // expectCart checks the cart (or checkout) page lists exactly these titles with these quantities.
