@@ -120,7 +120,7 @@ func (a *App) build(ctx context.Context) error {
 	go a.Models.LoginAttempts.RunSweeper(bg, sweepEvery, a.Logger)
 	// Uploaded images live in GridFS, so every instance serves them; an earlier version kept
 	// them in DATA_DIR/images, and they move over once.
-	images := uploads.New(a.DB.Database, controllers.MaxImageBytes)
+	images := uploads.New(a.DB.Database, a.DB.Reads, controllers.MaxImageBytes)
 	a.Images = images
 	if moved, err := images.MoveFromDir(ctx, filepath.Join(a.Config.DataDir, "images"), a.Logger); err != nil {
 		return fmt.Errorf("move DATA_DIR/images into GridFS: %w", err)

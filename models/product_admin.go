@@ -70,7 +70,9 @@ func (m *ProductModel) ImagesInUse(ctx context.Context, urls []string) (map[stri
 	if len(urls) == 0 {
 		return used, nil
 	}
-	cur, err := m.coll.Find(ctx, bson.D{{Key: "imageUrl", Value: bson.D{{Key: "$in", Value: urls}}}},
+	// Through the read pool: it only matters for images older than the sweeper's grace period,
+	// which no product write in progress can start to use.
+	cur, err := m.reads.Find(ctx, bson.D{{Key: "imageUrl", Value: bson.D{{Key: "$in", Value: urls}}}},
 		options.Find().SetProjection(bson.D{{Key: "imageUrl", Value: 1}}))
 	if err != nil {
 		return nil, err

@@ -36,7 +36,7 @@ func TestMain(m *testing.M) { apptest.Main(m) }
 var storedURL = regexp.MustCompile(`^/images/uploads/[0-9a-f]{32}\.(png|jpg)$`)
 
 // testDB is a fresh database on the package's embedded server.
-func testDB(t *testing.T) *mongo.Database {
+func testDB(t *testing.T) *database.DB {
 	t.Helper()
 	db, err := database.OpenEmbedded(context.Background(), apptest.Embedded(), apptest.DatabaseName(t))
 	if err != nil {
@@ -46,7 +46,7 @@ func testDB(t *testing.T) *mongo.Database {
 		_ = db.Database.Drop(context.Background())
 		_ = db.Close(context.Background())
 	})
-	return db.Database
+	return db
 }
 
 // picture encodes a w × h picture of random noise, which does not compress.
@@ -104,7 +104,7 @@ func bucketContents(t *testing.T, db *mongo.Database) (files, chunkOwners []stri
 func TestSaveStoresTheImageInGridFSWithItsType(t *testing.T) {
 	db := testDB(t)
 	ctx := context.Background()
-	s := uploads.New(db, 5<<20)
+	s := uploads.New(db.Database, db.Reads, 5<<20)
 
 	// Larger than one 255 kB chunk, so reading it back joins chunks.
 	big := picture(t, 400, 300, png.Encode)
@@ -132,13 +132,13 @@ func TestSaveStoresTheImageInGridFSWithItsType(t *testing.T) {
 		Metadata bson.M `bson:"metadata"`
 	}
 	name := strings.TrimPrefix(a, uploads.URLPrefix)
-	if err := db.Collection("images.files").FindOne(ctx, bson.D{{Key: "_id", Value: name}}).Decode(&doc); err != nil {
+	if err := db.Database.Collection("images.files").FindOne(ctx, bson.D{{Key: "_id", Value: name}}).Decode(&doc); err != nil {
 		t.Fatal(err)
 	}
 	if doc.Filename != name || doc.Length != int64(len(big)) || doc.Metadata["contentType"] != "image/png" {
 		t.Errorf("files document = %+v", doc)
 	}
-	if _, chunks := bucketContents(t, db); len(chunks) < 3 {
+	if _, chunks := bucketContents(t, db.Database); len(chunks) < 3 {
 		t.Errorf("chunks %v: want the big picture in at least 2 chunks and the JPEG in 1", chunks)
 	}
 
@@ -169,7 +169,7 @@ func TestSaveStoresTheImageInGridFSWithItsType(t *testing.T) {
 func TestRemoveDeletesTheFileAndItsChunksAndNothingElse(t *testing.T) {
 	db := testDB(t)
 	ctx := context.Background()
-	s := uploads.New(db, 5<<20)
+	s := uploads.New(db.Database, db.Reads, 5<<20)
 	a, err := s.Save(ctx, checked(t, picture(t, 400, 300, png.Encode)))
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +191,7 @@ func TestRemoveDeletesTheFileAndItsChunksAndNothingElse(t *testing.T) {
 		t.Errorf("removing an image twice: %v", err)
 	}
 	bName := strings.TrimPrefix(b, uploads.URLPrefix)
-	files, chunks := bucketContents(t, db)
+	files, chunks := bucketContents(t, db.Database)
 	if !slices.Equal(files, []string{bName}) || !slices.Equal(chunks, []string{bName}) {
 		t.Errorf("after removing %s: files %v, chunks %v; want only %s", a, files, chunks, bName)
 	}
@@ -203,7 +203,7 @@ func TestRemoveDeletesTheFileAndItsChunksAndNothingElse(t *testing.T) {
 func TestSweepDeletesOnlyOldImagesNoProductUses(t *testing.T) {
 	db := testDB(t)
 	ctx := context.Background()
-	s := uploads.New(db, 5<<20)
+	s := uploads.New(db.Database, db.Reads, 5<<20)
 	var urls []string
 	for range 3 {
 		u, err := s.Save(ctx, checked(t, pngData(t)))
@@ -220,7 +220,7 @@ func TestSweepDeletesOnlyOldImagesNoProductUses(t *testing.T) {
 	}
 	// An upload that died before its files document: chunks only, two hours old, and one
 	// still being written now.
-	chunks := db.Collection("images.chunks")
+	chunks := db.Database.Collection("images.chunks")
 	for i, id := range []bson.ObjectID{bson.NewObjectIDFromTimestamp(time.Now().Add(-2 * time.Hour)), bson.NewObjectID()} {
 		for n := range 2 {
 			chunkID := id
@@ -239,7 +239,7 @@ func TestSweepDeletesOnlyOldImagesNoProductUses(t *testing.T) {
 	if n, err := s.SweepOrphans(ctx, time.Hour, inUse); err != nil || n != 0 {
 		t.Fatalf("sweep of fresh images deleted %d, %v", n, err)
 	}
-	files, owners := bucketContents(t, db)
+	files, owners := bucketContents(t, db.Database)
 	if len(files) != 3 || slices.Contains(owners, "dead") || !slices.Contains(owners, "running") {
 		t.Errorf("after the first sweep: files %v, chunks of %v; want 3 files, the dead upload's chunks gone", files, owners)
 	}
@@ -255,7 +255,7 @@ func TestSweepDeletesOnlyOldImagesNoProductUses(t *testing.T) {
 		t.Errorf("asked about %v, want %v", asked, want)
 	}
 	keptName := strings.TrimPrefix(kept, uploads.URLPrefix)
-	files, owners = bucketContents(t, db)
+	files, owners = bucketContents(t, db.Database)
 	if !slices.Equal(files, []string{keptName}) || !slices.Equal(owners, []string{keptName}) {
 		t.Errorf("after sweeping: files %v, chunks of %v; want only %s", files, owners, keptName)
 	}
@@ -270,7 +270,7 @@ func TestSweepDeletesOnlyOldImagesNoProductUses(t *testing.T) {
 	if n, err := s.SweepOrphans(ctx, -time.Minute, failing); err == nil || n != 0 {
 		t.Errorf("sweep with a failing products query: %d, %v", n, err)
 	}
-	if files, _ := bucketContents(t, db); len(files) != 2 {
+	if files, _ := bucketContents(t, db.Database); len(files) != 2 {
 		t.Errorf("files %v after a failed sweep, want 2", files)
 	}
 }
@@ -278,7 +278,7 @@ func TestSweepDeletesOnlyOldImagesNoProductUses(t *testing.T) {
 func TestMoveFromDirMovesOldImagesIntoGridFSOnce(t *testing.T) {
 	db := testDB(t)
 	ctx := context.Background()
-	s := uploads.New(db, 5<<20)
+	s := uploads.New(db.Database, db.Reads, 5<<20)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir := filepath.Join(t.TempDir(), "images")
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -322,7 +322,7 @@ func TestMoveFromDirMovesOldImagesIntoGridFSOnce(t *testing.T) {
 	if n, err := s.MoveFromDir(ctx, dir, logger); err != nil || n != 1 {
 		t.Errorf("second MoveFromDir = %d, %v; want the re-appeared file counted once", n, err)
 	}
-	if files, _ := bucketContents(t, db); !slices.Equal(files, []string{pngName, jpgName}) {
+	if files, _ := bucketContents(t, db.Database); !slices.Equal(files, []string{pngName, jpgName}) {
 		t.Errorf("GridFS holds %v", files)
 	}
 

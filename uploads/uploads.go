@@ -67,13 +67,15 @@ const Bucket = "images"
 // ("<32 hex digits>.png"), so serving an image is a lookup by _id, the one lookup FerretDB
 // indexes; its metadata.contentType is the type its content was checked to be.
 type Store struct {
-	db       *mongo.Database
+	db       *mongo.Database // writes, and the reads that decide them (the sweep)
+	reads    *mongo.Database // serving images (pooled), so a download never holds up writes
 	maxBytes int64
 }
 
-// New uses db's bucket "images"; files above maxBytes are refused.
-func New(db *mongo.Database, maxBytes int64) *Store {
-	return &Store{db: db, maxBytes: maxBytes}
+// New uses the bucket "images" of db for writes and of reads (the same database through the
+// read pool) for serving; files above maxBytes are refused.
+func New(db, reads *mongo.Database, maxBytes int64) *Store {
+	return &Store{db: db, reads: reads, maxBytes: maxBytes}
 }
 
 // bucket is a fresh handle per use: the driver's GridFSBucket remembers its first write (when
@@ -81,6 +83,10 @@ func New(db *mongo.Database, maxBytes int64) *Store {
 // race between simultaneous uploads. A handle is only a pair of collection names.
 func (s *Store) bucket() *mongo.GridFSBucket {
 	return s.db.GridFSBucket(options.GridFSBucket().SetName(Bucket))
+}
+
+func (s *Store) readBucket() *mongo.GridFSBucket {
+	return s.reads.GridFSBucket(options.GridFSBucket().SetName(Bucket))
 }
 
 // Image is an uploaded file that passed the checks, not stored yet.
@@ -226,7 +232,7 @@ func (s *Store) Stat(ctx context.Context, name string) (Stored, error) {
 		return Stored{}, fs.ErrNotExist
 	}
 	var d filesDoc
-	err := s.bucket().GetFilesCollection().FindOne(ctx, bson.D{{Key: "_id", Value: name}}).Decode(&d)
+	err := s.readBucket().GetFilesCollection().FindOne(ctx, bson.D{{Key: "_id", Value: name}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return Stored{}, fs.ErrNotExist
 	}
@@ -244,7 +250,7 @@ func (s *Store) Stat(ctx context.Context, name string) (Stored, error) {
 // streamed, so a slow client never holds a database cursor open past the driver's timeout.
 func (s *Store) Load(ctx context.Context, st Stored) ([]byte, error) {
 	buf := bytes.NewBuffer(make([]byte, 0, st.Length))
-	_, err := s.bucket().DownloadToStream(ctx, st.Name, buf)
+	_, err := s.readBucket().DownloadToStream(ctx, st.Name, buf)
 	if errors.Is(err, mongo.ErrFileNotFound) {
 		return nil, fs.ErrNotExist
 	}
