@@ -26,11 +26,14 @@ const (
 	Sessions      = "sessions"
 	Mails         = "mails"
 	LoginAttempts = "loginAttempts"
+	// The GridFS bucket "images" of uploaded product pictures (see uploads/).
+	ImageFiles  = "images.files"
+	ImageChunks = "images.chunks"
 )
 
 // collections the app creates up front, so their indexes (and the embedded server's SQLite
 // _id index) exist before the first request.
-var collections = []string{Products, Users, Orders, Sessions, Mails, LoginAttempts}
+var collections = []string{Products, Users, Orders, Sessions, Mails, LoginAttempts, ImageFiles, ImageChunks}
 
 // Server names the kind of server at the other end, from its buildInfo.
 type Server string
