@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginshop/ginshop/middleware"
+	"github.com/ginshop/ginshop/sessionstore"
 	"github.com/ginshop/ginshop/views"
 )
 
@@ -22,6 +23,13 @@ func (ctl *Controllers) page(c *gin.Context, title, path string) views.Page {
 	if s, ok := session(c); ok {
 		// Reading flashes removes them, like req.flash('x'); the session is saved by render.
 		for _, f := range s.Flashes() {
+			if msg, ok := f.(string); ok {
+				p.Flashes = append(p.Flashes, msg)
+			}
+		}
+		// The Node course app's req.flash('error', ...) (and 'success'), when it shares the
+		// session (see interop/): shown here too, like its pages show them.
+		for _, f := range append(s.Flashes(sessionstore.FlashKey("error")), s.Flashes(sessionstore.FlashKey("success"))...) {
 			if msg, ok := f.(string); ok {
 				p.Flashes = append(p.Flashes, msg)
 			}

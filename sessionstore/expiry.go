@@ -94,8 +94,24 @@ func (s *Store) expiry(createdAt, now time.Time) time.Time {
 	return idle
 }
 
-// expired tells whether a stored session is over. A document without createdAt or
-// expires (zero times) counts as expired.
+// startOf is when a stored session began, and whether the document says so. Documents
+// written by express-session + connect-mongodb-session have no createdAt: their start is
+// taken as expires − cookie.originalMaxAge (the last save by express-session), or now when
+// the cookie had no maxAge, so such a session is never mistaken for an expired one.
+func (s *Store) startOf(doc storedSession, now time.Time) (time.Time, bool) {
+	if !doc.CreatedAt.IsZero() {
+		return doc.CreatedAt, true
+	}
+	if ms, ok := doc.Session.Lookup(cookieKey, "originalMaxAge").AsInt64OK(); ok && ms > 0 {
+		if start := doc.Expires.Add(-time.Duration(ms) * time.Millisecond); !start.IsZero() && !start.After(now) {
+			return start, false
+		}
+	}
+	return now, false
+}
+
+// expired tells whether a stored session is over. A document without expires (a zero
+// time) counts as expired.
 func (s *Store) expired(createdAt, expires, now time.Time) bool {
 	return !expires.After(now) || !createdAt.Add(s.cfg.AbsoluteTimeout).After(now)
 }

@@ -65,6 +65,7 @@ type loadState struct {
 	expires   time.Time // the expiry stored in the document right now
 	saved     []byte    // canonical encoding of the values as stored, to detect changes
 	refresh   bool      // the expiry was extended on load: the cookie must be re-sent
+	stored    *stored   // the stored values as loaded, so a rewrite keeps what was not changed
 }
 
 // New returns a Store writing to coll (the app passes the "sessions" collection).
@@ -183,31 +184,41 @@ func (s *Store) load(ctx context.Context, sess *gsessions.Session, id string) (*
 	}
 
 	now := s.now()
-	if s.expired(doc.CreatedAt, doc.Expires, now) {
+	createdAt, known := s.startOf(doc, now)
+	if s.expired(createdAt, doc.Expires, now) {
 		// Delete it now (the server may have no TTL index). A failure is harmless: the
 		// document stays unusable and the sweeper retries.
 		_, _ = s.coll.DeleteOne(ctx, byID(id))
 		return sess, nil
 	}
 
-	values, err := decodeValues(doc.Session)
+	values, fields, err := decodeValues(doc.Session)
 	if err != nil {
 		return sess, err
 	}
+	if !known {
+		// Written by express-session (connect-mongodb-session stores no createdAt): remember
+		// the start once, so the absolute timeout counts from it and not from every request.
+		if _, err := s.coll.UpdateOne(ctx,
+			bson.D{{Key: "_id", Value: id}, {Key: "createdAt", Value: bson.D{{Key: "$exists", Value: false}}}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "createdAt", Value: createdAt}}}}); err != nil {
+			return sess, unavailable("record session start", err)
+		}
+	}
+	state := &loadState{createdAt: createdAt, expires: doc.Expires, stored: fields}
+	values[loadStateKey{}] = state
 	encoded, err := encodeValues(values)
 	if err != nil {
 		return sess, err
 	}
-	saved, err := canonical(encoded)
-	if err != nil {
+	if state.saved, err = canonical(encoded); err != nil {
 		return sess, err
 	}
-	state := &loadState{createdAt: doc.CreatedAt, expires: doc.Expires, saved: saved}
 
 	// Touch (connect-mongo's touchAfter): extend the expiry only if the last extension
 	// is older than TouchAfter, with one small update instead of rewriting the values.
 	if doc.Expires.Before(now.Add(s.cfg.IdleTimeout - s.cfg.TouchAfter)) {
-		if next := s.expiry(doc.CreatedAt, now); next.After(doc.Expires) {
+		if next := s.expiry(createdAt, now); next.After(doc.Expires) {
 			upd, err := s.coll.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{
 				{Key: "expires", Value: next},
 				{Key: "session.cookie.expires", Value: next},
@@ -228,7 +239,6 @@ func (s *Store) load(ctx context.Context, sess *gsessions.Session, id string) (*
 	for k, v := range values {
 		sess.Values[k] = v
 	}
-	sess.Values[loadStateKey{}] = state
 	return sess, nil
 }
 
@@ -297,8 +307,10 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Ses
 	}
 	expires := s.expiry(createdAt, now)
 	// No upsert: if the document was deleted meanwhile (logout in another tab, password
-	// reset ending all sessions), the session must stay dead.
-	res, err := s.coll.ReplaceOne(ctx, byID(sess.ID), s.document(sess.ID, createdAt, expires, values, opts))
+	// reset ending all sessions), the session must stay dead. $set rather than a replacement,
+	// like connect-mongodb-session: fields another app added to the document stay.
+	set := s.document(sess.ID, createdAt, expires, values, opts)[1:] // all but _id
+	res, err := s.coll.UpdateOne(ctx, byID(sess.ID), bson.D{{Key: "$set", Value: set}})
 	if err != nil {
 		return unavailable("save session", err)
 	}
@@ -306,7 +318,11 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Ses
 		s.forget(w, sess, opts)
 		return nil
 	}
-	sess.Values[loadStateKey{}] = &loadState{createdAt: createdAt, expires: expires, saved: encoded}
+	var fields *stored
+	if state != nil {
+		fields = state.stored // what was loaded still decides which fields are unchanged
+	}
+	sess.Values[loadStateKey{}] = &loadState{createdAt: createdAt, expires: expires, saved: encoded, stored: fields}
 	s.writeCookie(w, sess, opts, expires)
 	return nil
 }
@@ -315,17 +331,19 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Ses
 func (s *Store) storedCreatedAt(ctx context.Context, id string, now time.Time) (time.Time, bool, error) {
 	var doc storedSession
 	err := s.coll.FindOne(ctx, byID(id),
-		options.FindOne().SetProjection(bson.D{{Key: "createdAt", Value: 1}, {Key: "expires", Value: 1}}),
+		options.FindOne().SetProjection(bson.D{{Key: "createdAt", Value: 1}, {Key: "expires", Value: 1},
+			{Key: "session.cookie.originalMaxAge", Value: 1}}),
 	).Decode(&doc)
+	createdAt, _ := s.startOf(doc, now)
 	switch {
 	case errors.Is(err, mongo.ErrNoDocuments):
 		return time.Time{}, false, nil
 	case err != nil:
 		return time.Time{}, false, unavailable("load session", err)
-	case s.expired(doc.CreatedAt, doc.Expires, now):
+	case s.expired(createdAt, doc.Expires, now):
 		return time.Time{}, false, nil
 	}
-	return doc.CreatedAt, true, nil
+	return createdAt, true, nil
 }
 
 // destroy deletes the document and expires the cookie (req.session.destroy + res.clearCookie).
