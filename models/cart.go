@@ -71,7 +71,7 @@ func (m *UserModel) AddToCart(ctx context.Context, userID, productID bson.Object
 // ErrNotFound if the cart has no such line.
 func (m *UserModel) RemoveFromCart(ctx context.Context, userID, productID bson.ObjectID) error {
 	for range maxCartAttempts {
-		items, err := m.CartItems(ctx, userID)
+		items, stored, err := m.storedCartItems(ctx, userID)
 		if err != nil {
 			return err
 		}
@@ -79,11 +79,11 @@ func (m *UserModel) RemoveFromCart(ctx context.Context, userID, productID bson.O
 		if i < 0 {
 			return ErrNotFound
 		}
-		// $pull removes the line only if it is exactly as read; if its quantity changed in
-		// between, nothing is modified and we look again.
+		// $pull removes the line only if it is exactly as read (with the _id mongoose gives
+		// it, if any); if its quantity changed in between, nothing is modified and we look again.
 		res, err := m.coll.UpdateOne(ctx,
 			bson.D{{Key: "_id", Value: userID}},
-			bson.D{{Key: "$pull", Value: bson.D{{Key: "cart.items", Value: items[i]}}}})
+			bson.D{{Key: "$pull", Value: bson.D{{Key: "cart.items", Value: stored[i]}}}})
 		if err != nil {
 			return err
 		}
@@ -119,15 +119,30 @@ func (m *UserModel) RemoveFromAllCarts(ctx context.Context, productID bson.Objec
 // CartItems returns the lines of the user's cart as stored, or ErrNotFound if there is no such
 // user.
 func (m *UserModel) CartItems(ctx context.Context, userID bson.ObjectID) ([]CartItem, error) {
+	items, _, err := m.storedCartItems(ctx, userID)
+	return items, err
+}
+
+// storedCartItems returns the cart's lines, and each line exactly as stored: the Node course
+// app's mongoose gives every line an _id (and may add more), which a $pull must match too.
+func (m *UserModel) storedCartItems(ctx context.Context, userID bson.ObjectID) ([]CartItem, []bson.Raw, error) {
 	var u struct {
-		Cart Cart `bson:"cart"`
+		Cart struct {
+			Items []bson.Raw `bson:"items"`
+		} `bson:"cart"`
 	}
 	err := m.coll.FindOne(ctx, bson.D{{Key: "_id", Value: userID}},
 		options.FindOne().SetProjection(bson.D{{Key: "cart", Value: 1}})).Decode(&u)
 	if err != nil {
-		return nil, notFound(err)
+		return nil, nil, notFound(err)
 	}
-	return u.Cart.Items, nil
+	items := make([]CartItem, len(u.Cart.Items))
+	for i, raw := range u.Cart.Items {
+		if err := bson.Unmarshal(raw, &items[i]); err != nil {
+			return nil, nil, fmt.Errorf("cart line %d: %w", i, err)
+		}
+	}
+	return items, u.Cart.Items, nil
 }
 
 // takeCart empties the user's cart and returns the user as it was, in one update, so an item

@@ -1,9 +1,11 @@
 package models
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -76,7 +78,25 @@ func (m *OrderModel) ByUser(ctx context.Context, userID bson.ObjectID) ([]Order,
 	if err := cur.All(ctx, &orders); err != nil {
 		return nil, err
 	}
+	for i := range orders {
+		orders[i].fillCreatedAt()
+	}
+	// Again in Go: orders without createdAt sort as null in the query, not by their time.
+	slices.SortStableFunc(orders, func(a, b Order) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return bytes.Compare(b.ID[:], a.ID[:])
+	})
 	return orders, nil
+}
+
+// fillCreatedAt dates an order the Node course app wrote (its schema has no createdAt) by
+// its ObjectID, which holds the second it was made.
+func (o *Order) fillCreatedAt() {
+	if o.CreatedAt.IsZero() {
+		o.CreatedAt = o.ID.Timestamp().UTC()
+	}
 }
 
 // OwnedByID returns the user's order with that id, or ErrNotFound (also when it is someone
@@ -84,6 +104,9 @@ func (m *OrderModel) ByUser(ctx context.Context, userID bson.ObjectID) ([]Order,
 func (m *OrderModel) OwnedByID(ctx context.Context, id, userID bson.ObjectID) (Order, error) {
 	var o Order
 	err := m.reads.FindOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "user.userId", Value: userID}}).Decode(&o)
+	if err == nil {
+		o.fillCreatedAt()
+	}
 	return o, notFound(err)
 }
 

@@ -2,6 +2,8 @@ package models
 
 import (
 	"context"
+	"errors"
+	"regexp"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -24,7 +26,8 @@ type Cart struct {
 	Items []CartItem `bson:"items"`
 }
 
-// CartItem is one line of a cart.
+// CartItem is one line of a cart. Lines written by the Node course app (mongoose) also have
+// an _id; Gin Shop's do not, and both are read the same way.
 type CartItem struct {
 	ProductID bson.ObjectID `bson:"productId"`
 	Quantity  int           `bson:"quantity"`
@@ -40,11 +43,43 @@ type UserModel struct {
 // unique index makes addresses unique whatever their case.
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
-// ByEmail finds a user by (normalised) email, or ErrNotFound.
+// ByEmail finds a user by email, whatever its letter case, or ErrNotFound. Gin Shop stores
+// emails lower-cased; the Node course app stores them as typed (User.findOne({email})) and
+// may share this collection (see interop/), so "Mixed.Case@Example.test" must find its account.
+// If several accounts differ only by case (possible only through the Node app), the one spelt
+// exactly as typed wins, and without one no account is guessed.
 func (m *UserModel) ByEmail(ctx context.Context, email string) (User, error) {
 	var u User
 	err := m.reads.FindOne(ctx, bson.D{{Key: "email", Value: NormalizeEmail(email)}}).Decode(&u)
-	return u, notFound(err)
+	if !errors.Is(err, mongo.ErrNoDocuments) {
+		return u, err
+	}
+	users, err := m.byEmailAnyCase(ctx, email)
+	if err != nil {
+		return User{}, err
+	}
+	if len(users) == 1 {
+		return users[0], nil
+	}
+	for _, u := range users {
+		if u.Email == strings.TrimSpace(email) {
+			return u, nil
+		}
+	}
+	return User{}, ErrNotFound
+}
+
+// byEmailAnyCase returns the users whose email equals email ignoring case. The unique index
+// on email cannot see case, and FerretDB v1 has no collations, hence the anchored regex.
+func (m *UserModel) byEmailAnyCase(ctx context.Context, email string) ([]User, error) {
+	pattern := "^" + regexp.QuoteMeta(strings.TrimSpace(email)) + "$"
+	cur, err := m.reads.Find(ctx, bson.D{{Key: "email", Value: bson.Regex{Pattern: pattern, Options: "i"}}})
+	if err != nil {
+		return nil, err
+	}
+	users := []User{}
+	err = cur.All(ctx, &users)
+	return users, err
 }
 
 // ByID finds a user by id, or ErrNotFound.
@@ -67,10 +102,17 @@ func (m *UserModel) ForRequest(ctx context.Context, id bson.ObjectID) (User, err
 	return u, notFound(err)
 }
 
-// Create stores a new user with an empty cart. The unique index on email decides races:
-// the loser gets ErrDuplicateEmail.
+// Create stores a new user with an empty cart, or ErrDuplicateEmail if the address is taken in
+// any letter case. The unique index on email decides races between two signups.
 func (m *UserModel) Create(ctx context.Context, email, passwordHash string) (User, error) {
 	u := User{ID: bson.NewObjectID(), Email: NormalizeEmail(email), Password: passwordHash, Cart: Cart{Items: []CartItem{}}}
+	// The index only sees exact duplicates; an account the Node app stored with other
+	// letter cases must block this address too.
+	if others, err := m.byEmailAnyCase(ctx, u.Email); err != nil {
+		return User{}, err
+	} else if len(others) > 0 {
+		return User{}, ErrDuplicateEmail
+	}
 	if _, err := m.coll.InsertOne(ctx, u); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
 			return User{}, ErrDuplicateEmail

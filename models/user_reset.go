@@ -43,9 +43,12 @@ func IsResetTokenShaped(s string) bool {
 // (user.resetToken = token; user.resetTokenExpiration = Date.now() + 3600000; user.save()), or
 // ErrNotFound when no account has that email.
 func (m *UserModel) SetResetToken(ctx context.Context, email, token string, expires time.Time) (User, error) {
-	var u User
-	err := m.coll.FindOneAndUpdate(ctx,
-		bson.D{{Key: "email", Value: NormalizeEmail(email)}},
+	u, err := m.ByEmail(ctx, email) // in any letter case, like login
+	if err != nil {
+		return User{}, err
+	}
+	err = m.coll.FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: u.ID}},
 		bson.D{{Key: "$set", Value: bson.D{
 			{Key: "resetToken", Value: token},
 			{Key: "resetTokenExpiration", Value: bson.NewDateTimeFromTime(expires)},
