@@ -197,6 +197,7 @@ func TestProductImageURLIsShownAsTheNodeAppStoresIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := res.InsertedID.(bson.ObjectID)
+	shop.Models.Products.InvalidateCatalog() // written behind the app's back, as the Node app would
 	page := owner.Get("/products/" + id.Hex())
 	apptest.ExpectStatus(t, page, http.StatusOK)
 	doc := parseHTML(t, page.Body)
