@@ -229,3 +229,17 @@ func setPassword(t *testing.T, shop *apptest.Shop, email string) {
 		t.Fatal(err)
 	}
 }
+
+// expectLoggedOutOnBoth checks that neither app knows the visitor and session id is deleted.
+func (v *visitor) expectLoggedOutOnBoth(shop *apptest.Shop, id string) {
+	v.t.Helper()
+	if s := v.expressSession(); s.Session.IsLoggedIn {
+		v.t.Fatal("still logged in on Express")
+	}
+	if v.loggedInOnGinShop() {
+		v.t.Fatal("still logged in on Gin Shop")
+	}
+	if sessionDoc(v.t, shop, id) != nil {
+		v.t.Fatal("the session document is still stored")
+	}
+}

@@ -96,15 +96,7 @@ func TestLogoutOnExpressLogsOutOfBoth(t *testing.T) {
 	}
 	id := v.expressSession().ID
 	apptest.ExpectStatus(t, v.onExpress(http.MethodPost, "/logout", url.Values{}, nil), http.StatusOK)
-	if v.loggedInOnGinShop() {
-		t.Fatal("still logged in on Gin Shop after logging out on Express")
-	}
-	if s := v.expressSession(); s.Session.IsLoggedIn {
-		t.Fatal("still logged in on Express")
-	}
-	if sessionDoc(t, shop, id) != nil {
-		t.Fatal("the session document is still stored")
-	}
+	v.expectLoggedOutOnBoth(shop, id)
 }
 
 func TestLogoutOnGinShopLogsOutOfBoth(t *testing.T) {
@@ -115,15 +107,7 @@ func TestLogoutOnGinShopLogsOutOfBoth(t *testing.T) {
 	id := v.expressSession().ID
 	res := v.Submit("/", "/logout", nil)
 	apptest.ExpectStatus(t, res, http.StatusSeeOther)
-	if s := v.expressSession(); s.Session.IsLoggedIn {
-		t.Fatal("still logged in on Express after logging out on Gin Shop")
-	}
-	if v.loggedInOnGinShop() {
-		t.Fatal("still logged in on Gin Shop")
-	}
-	if sessionDoc(t, shop, id) != nil {
-		t.Fatal("the session document is still stored")
-	}
+	v.expectLoggedOutOnBoth(shop, id)
 }
 
 func TestFlashSetOnExpressIsShownOnGinShop(t *testing.T) {
