@@ -138,7 +138,8 @@ func (a *App) build(ctx context.Context) error {
 		Mailer:   a.Mailer,
 		Images:   images,
 	}
-	engine, err := routes.New(routes.Deps{Config: a.Config, Controllers: ctl, Sessions: a.Sessions, Assets: assets, Logger: a.Logger})
+	engine, err := routes.New(routes.Deps{Config: a.Config, Controllers: ctl, Sessions: a.Sessions, Assets: assets, Logger: a.Logger,
+		DatabaseDeadline: a.DB.RequestContext})
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,9 @@ func TestDatabaseOutageGives503AndRecovers(t *testing.T) {
 	health := c.Get("/healthz")
 	apptest.ExpectStatus(t, health, http.StatusServiceUnavailable)
 	for _, p := range []string{"/", "/products", "/login"} {
+		start := time.Now()
 		res := c.Get(p)
+		t.Logf("GET %s with the database down: %d after %s", p, res.StatusCode, time.Since(start).Round(time.Millisecond))
 		apptest.ExpectStatus(t, res, http.StatusServiceUnavailable)
 		mustContain(t, res.Body, "Service Unavailable", "database is not answering")
 		mustNotContain(t, res.Body, "mongo", "server selection", "connection refused")

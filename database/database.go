@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -66,6 +67,10 @@ type DB struct {
 	// URI is where mongosh or Compass can open the same data (credentials left out).
 	URI string
 
+	// reachable is what the driver's server monitor last saw: false once no server is usable
+	// (the database went away), true again when a heartbeat finds one. See RequestContext.
+	reachable atomic.Bool
+
 	embedded     *Embedded
 	ownsEmbedded bool // stop the embedded server on Close
 }
@@ -112,18 +117,41 @@ func OpenEmbedded(ctx context.Context, emb *Embedded, dbName string, opts ...Opt
 
 // Timeouts. A request must fail fast when the database is gone (a 503 page within about a
 // second) but wait its turn when the database is only busy (a burst of logins queues for the
-// single writer connection instead of failing).
+// single writer connection, a burst of page views for the read pool, instead of failing).
 const (
-	// opTimeout bounds every operation that has no shorter deadline, queueing included: a
-	// stalled server fails the request with a 503 instead of hanging it.
+	// opTimeout bounds every operation that has no shorter deadline, waiting for a server or a
+	// connection included: a stalled server fails the request with a 503 instead of hanging it.
 	opTimeout = 3 * time.Second
-	// readSelectTimeout is how long a read waits for a server that answers: the pages' reads
-	// come first in every request, so a dead database shows within this time.
-	readSelectTimeout = time.Second
+	// downBudget is all the time a request's queries get while the database is known to be down.
+	downBudget = time.Second
 	// maxReadConnections caps the read pool; FerretDB does the work on two cores, so more
 	// connections would only queue inside it.
 	maxReadConnections = 32
 )
+
+// RequestContext gives a request's database work its time limit: while the driver knows the
+// database is down, one second, so the 503 page comes at once instead of after every query's
+// full wait; otherwise nothing beyond each operation's own timeout, so in a burst a request
+// waits for a connection as long as that allows.
+func (db *DB) RequestContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if db.reachable.Load() {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, downBudget)
+}
+
+// watchServers keeps db.reachable up to date from the driver's topology events.
+func (db *DB) watchServers() *event.ServerMonitor {
+	return &event.ServerMonitor{
+		TopologyDescriptionChanged: func(e *event.TopologyDescriptionChangedEvent) {
+			up := false
+			for _, s := range e.NewDescription.Servers {
+				up = up || s.Kind != "Unknown"
+			}
+			db.reachable.Store(up)
+		},
+	}
+}
 
 func connect(ctx context.Context, uri, dbName string, emb *Embedded, extra []Option) (*DB, error) {
 	db := &DB{URI: redact(uri), embedded: emb}
@@ -134,7 +162,7 @@ func connect(ctx context.Context, uri, dbName string, emb *Embedded, extra []Opt
 		}
 		return o
 	}
-	reads := base().SetServerSelectionTimeout(readSelectTimeout)
+	reads := base().SetServerSelectionTimeout(opTimeout).SetServerMonitor(db.watchServers())
 	if emb != nil {
 		reads.SetMaxPoolSize(maxReadConnections).SetMinPoolSize(2)
 	}
@@ -153,6 +181,7 @@ func connect(ctx context.Context, uri, dbName string, emb *Embedded, extra []Opt
 	if err := client.Ping(pingCtx, nil); err != nil {
 		return fail(fmt.Errorf("the database at %s does not answer: %w", db.URI, err))
 	}
+	db.reachable.Store(true)
 	if db.Server, err = serverKind(pingCtx, client); err != nil {
 		return fail(fmt.Errorf("the database at %s: buildInfo: %w", db.URI, err))
 	}

@@ -1,8 +1,10 @@
 // Package middleware holds the request chain that routes.go assembles, in this order:
-// recovery → request log → security headers → body limit → session → CSRF → current user → guard.
+// recovery → request log → security headers → body limit → database deadline → session → CSRF →
+// current user → guard.
 package middleware
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -37,5 +39,16 @@ func RequestLog(logger *slog.Logger) gin.HandlerFunc {
 			"duration", time.Since(start).Round(time.Microsecond),
 			"client", c.ClientIP(),
 		)
+	}
+}
+
+// DatabaseDeadline bounds the request's database work with limit (database.DB.RequestContext):
+// a dead database answers 503 within about a second, a busy one makes requests wait their turn.
+func DatabaseDeadline(limit func(context.Context) (context.Context, context.CancelFunc)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, cancel := limit(c.Request.Context())
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
 	}
 }

@@ -3,6 +3,7 @@
 package routes
 
 import (
+	"context"
 	"log/slog"
 	"slices"
 
@@ -30,6 +31,8 @@ type Deps struct {
 	Sessions    *sessionstore.Store
 	Assets      *public.Assets
 	Logger      *slog.Logger
+	// DatabaseDeadline is database.DB.RequestContext: how long a request's queries may wait.
+	DatabaseDeadline func(context.Context) (context.Context, context.CancelFunc)
 }
 
 // New builds the Gin engine with every route of ../shared/CONTRACT.md.
@@ -59,9 +62,11 @@ func New(d Deps) (*gin.Engine, error) {
 	r.HEAD("/images/uploads/:name", ctl.UploadedImage)
 	r.GET("/healthz", ctl.Healthz)
 
-	// The session chain every page goes through: load the session (one read by _id, none without
-	// a cookie), check CSRF on state-changing requests, read the current user.
+	// The session chain every page goes through: bound how long its queries may wait (a second
+	// while the database is down), load the session (one read by _id, none without a cookie),
+	// check CSRF on state-changing requests, read the current user.
 	loadSession := []gin.HandlerFunc{
+		middleware.DatabaseDeadline(d.DatabaseDeadline),
 		sessions.Sessions(d.Config.SessionName, d.Sessions),
 		middleware.LoadSession(d.Sessions, d.Config.SessionName, abort),
 	}
