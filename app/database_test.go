@@ -291,3 +291,27 @@ func TestBurstOfTwoHundredPageViewsQueues(t *testing.T) {
 		}
 	}
 }
+
+func TestAddingAProductAlreadyInTheCartCostsOneUpdate(t *testing.T) {
+	cmds := &apptest.Commands{}
+	shop := apptest.Start(t, apptest.Config(t), cmds.Option())
+	s := demoShopper(t, shop)
+	book := demoProducts(t, shop)[0]
+	s.addToCart(book.ID)
+	s.Get("/products") // the catalog is fresh now
+	cmds.Reset()
+	s.addToCart(book.ID)
+	var page []string
+	for _, c := range cmds.Seen() {
+		if c != "find products" { // the catalog's once-a-second read belongs to no page
+			page = append(page, c)
+		}
+	}
+	// The session, req.user (whose cart says where the line is), and the $inc at that line.
+	if want := "find sessions,find users,update users"; strings.Join(page, ",") != want {
+		t.Errorf("POST /cart sent %v; want %s", page, want)
+	}
+	if items := cartOf(t, shop, s.ID); len(items) != 1 || items[0].Quantity != 2 {
+		t.Errorf("cart %+v; want one line of 2", items)
+	}
+}

@@ -49,7 +49,7 @@ func (ctl *Controllers) PostCart(c *gin.Context) {
 		ctl.fail(c, err)
 		return
 	}
-	if err := ctl.Models.Users.AddToCart(ctx, currentUser(c).ID, id, 1); err != nil {
+	if err := ctl.Models.Users.AddToCart(ctx, currentUser(c), id, 1); err != nil {
 		ctl.fail(c, err)
 		return
 	}

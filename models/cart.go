@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
@@ -30,33 +31,34 @@ var ErrEmptyCart = errors.New("the cart is empty")
 const maxCartAttempts = 20
 
 // AddToCart adds n units of a product to the user's cart: a new line if it is not there yet,
-// else a higher quantity (user.addToCart in the course).
-func (m *UserModel) AddToCart(ctx context.Context, userID, productID bson.ObjectID, n int) error {
-	for range maxCartAttempts {
-		// Not in the cart: push a line, in the same update that checks it is still absent.
-		// {$nor: [{"cart.items.productId": id}]} means "no line has it"; FerretDB v1 gets
-		// {"cart.items.productId": {$ne: id}} wrong as soon as another line differs.
-		res, err := m.coll.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: userID}, {Key: "$nor", Value: bson.A{bson.D{{Key: "cart.items.productId", Value: productID}}}}},
-			bson.D{{Key: "$push", Value: bson.D{{Key: "cart.items", Value: CartItem{ProductID: productID, Quantity: n}}}}})
-		if err != nil {
-			return err
+// else a higher quantity (req.user.addToCart(product) in the course). user.Cart is the cart as
+// the request loaded it (req.user): only a first guess of where the line is, since every update
+// checks that the cart still looks that way, and later tries read the cart again. With a good
+// guess, adding costs one update.
+func (m *UserModel) AddToCart(ctx context.Context, user User, productID bson.ObjectID, n int) error {
+	items := user.Cart.Items
+	for attempt := range maxCartAttempts {
+		if attempt > 0 {
+			var err error
+			if items, err = m.CartItems(ctx, user.ID); err != nil {
+				return err
+			}
 		}
-		if res.MatchedCount == 1 {
-			return nil
+		var res *mongo.UpdateResult
+		var err error
+		if i := cartIndex(items, productID); i >= 0 {
+			// Already there: $inc its quantity at its index, provided the line is still there.
+			res, err = m.coll.UpdateOne(ctx,
+				bson.D{{Key: "_id", Value: user.ID}, {Key: itemPath(i, "productId"), Value: productID}},
+				bson.D{{Key: "$inc", Value: bson.D{{Key: itemPath(i, "quantity"), Value: n}}}})
+		} else {
+			// Not in the cart: push a line, in the same update that checks it is still absent.
+			// {$nor: [{"cart.items.productId": id}]} means "no line has it"; FerretDB v1 gets
+			// {"cart.items.productId": {$ne: id}} wrong as soon as another line differs.
+			res, err = m.coll.UpdateOne(ctx,
+				bson.D{{Key: "_id", Value: user.ID}, {Key: "$nor", Value: bson.A{bson.D{{Key: "cart.items.productId", Value: productID}}}}},
+				bson.D{{Key: "$push", Value: bson.D{{Key: "cart.items", Value: CartItem{ProductID: productID, Quantity: n}}}}})
 		}
-		// Already there: $inc its quantity at its index, provided the line is still at that index.
-		items, err := m.CartItems(ctx, userID)
-		if err != nil {
-			return err
-		}
-		i := cartIndex(items, productID)
-		if i < 0 {
-			continue // removed in between: push it again
-		}
-		res, err = m.coll.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: userID}, {Key: itemPath(i, "productId"), Value: productID}},
-			bson.D{{Key: "$inc", Value: bson.D{{Key: itemPath(i, "quantity"), Value: n}}}})
 		if err != nil {
 			return err
 		}

@@ -150,7 +150,7 @@ func (m *Models) restoreCart(ctx context.Context, userID bson.ObjectID, items []
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	for _, it := range items {
-		if err := m.Users.AddToCart(ctx, userID, it.ProductID, it.Quantity); err != nil {
+		if err := m.Users.AddToCart(ctx, User{ID: userID}, it.ProductID, it.Quantity); err != nil {
 			return fmt.Errorf("restore cart: %w", err)
 		}
 	}
