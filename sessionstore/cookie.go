@@ -77,8 +77,9 @@ func (s *Store) cookie(name, value string, o gsessions.Options) *http.Cookie {
 // like express-session sends.
 func setCookie(w http.ResponseWriter, c *http.Cookie) {
 	line := c.String()
-	if line == "" {
-		return // invalid cookie name; http.SetCookie would drop it too
+	if w == nil || line == "" {
+		// no response to set it on (Change), or an invalid cookie name (http.SetCookie would drop it too)
+		return
 	}
 	h := w.Header()
 	prefix := c.Name + "="

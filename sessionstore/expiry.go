@@ -2,13 +2,8 @@ package sessionstore
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Expiry is always enforced when a session is loaded; these only keep the collection
@@ -24,18 +19,10 @@ import (
 func (s *Store) EnsureExpiryIndex(ctx context.Context) (ttl bool, err error) {
 	ctx, cancel := s.opContext(ctx)
 	defer cancel()
-	_, err = s.coll.Indexes().CreateOne(ctx, mongo.IndexModel{
-		Keys:    bson.D{{Key: "expires", Value: 1}},
-		Options: options.Index().SetName("expires_ttl").SetExpireAfterSeconds(0),
-	})
-	if err == nil {
-		return true, nil
+	if ttl, err = s.docs.ensureExpiryIndex(ctx); err != nil {
+		return false, unavailable("create expiry index", err)
 	}
-	var serverErr mongo.ServerError
-	if errors.As(err, &serverErr) {
-		return false, nil // the server answered, but will not expire documents itself
-	}
-	return false, unavailable("create expiry index", err)
+	return ttl, nil
 }
 
 // Sweep deletes the sessions that have expired (idle or absolute timeout) and returns
@@ -46,15 +33,11 @@ func (s *Store) Sweep(ctx context.Context) (int64, error) {
 	now := s.now()
 	// Same rule as loading: expires <= now, or created more than AbsoluteTimeout ago
 	// (the second only matters if AbsoluteTimeout was shortened since the session was saved).
-	filter := bson.D{{Key: "$or", Value: bson.A{
-		bson.D{{Key: "expires", Value: bson.D{{Key: "$lte", Value: now}}}},
-		bson.D{{Key: "createdAt", Value: bson.D{{Key: "$lte", Value: now.Add(-s.cfg.AbsoluteTimeout)}}}},
-	}}}
-	res, err := s.coll.DeleteMany(ctx, filter)
+	n, err := s.docs.sweep(ctx, now, now.Add(-s.cfg.AbsoluteTimeout))
 	if err != nil {
 		return 0, unavailable("sweep expired sessions", err)
 	}
-	return res.DeletedCount, nil
+	return n, nil
 }
 
 // RunSweeper sweeps now and then every interval (a minute when every <= 0) until ctx

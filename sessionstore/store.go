@@ -25,7 +25,6 @@ import (
 	gsessions "github.com/gorilla/sessions"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // ErrUnavailable wraps every database failure, so the app can answer 503 with errors.Is.
@@ -45,10 +44,10 @@ type Config struct {
 	Reads *mongo.Collection
 }
 
-// Store is a gin-contrib/sessions Store backed by a MongoDB collection.
+// Store is a gin-contrib/sessions Store backed by a MongoDB collection (or, with NewMemory,
+// by a map in this process).
 type Store struct {
-	coll     *mongo.Collection // writes
-	reads    *mongo.Collection // loading a session on each request
+	docs     backend
 	cfg      Config
 	defaults atomic.Pointer[gsessions.Options] // cookie options; replaced by Options()
 }
@@ -68,11 +67,20 @@ type loadState struct {
 	stored    *stored   // the stored values as loaded, so a rewrite keeps what was not changed
 }
 
-// New returns a Store writing to coll (the app passes the "sessions" collection).
+// New returns a Store writing to coll (the app passes the "sessions" collection):
+// new MongoDBStore({uri, collection: 'sessions'}).
 func New(coll *mongo.Collection, cfg Config) (*Store, error) {
 	if coll == nil {
 		return nil, errors.New("sessionstore: nil collection")
 	}
+	reads := cfg.Reads
+	if reads == nil {
+		reads = coll
+	}
+	return newStore(collection{coll: coll, reads: reads}, cfg)
+}
+
+func newStore(docs backend, cfg Config) (*Store, error) {
 	if len(cfg.Secrets) == 0 {
 		return nil, errors.New("sessionstore: at least one secret is required")
 	}
@@ -103,10 +111,7 @@ func New(coll *mongo.Collection, cfg Config) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Store{coll: coll, reads: cfg.Reads, cfg: cfg}
-	if s.reads == nil {
-		s.reads = coll
-	}
+	s := &Store{docs: docs, cfg: cfg}
 	s.Options(sessions.Options{})
 	return s, nil
 }
@@ -141,11 +146,7 @@ func (s *Store) Get(r *http.Request, name string) (*gsessions.Session, error) {
 // error wrapping ErrUnavailable; any other error means the stored document could not
 // be decoded (the returned fresh session is still usable).
 func (s *Store) New(r *http.Request, name string) (*gsessions.Session, error) {
-	sess := gsessions.NewSession(s, name)
-	opts := *s.defaults.Load()
-	sess.Options = &opts
-	sess.IsNew = true
-
+	sess := s.fresh(name)
 	c, err := r.Cookie(name)
 	if err != nil {
 		return sess, nil
@@ -157,6 +158,15 @@ func (s *Store) New(r *http.Request, name string) (*gsessions.Session, error) {
 		return sess, nil
 	}
 	return s.load(r.Context(), sess, id)
+}
+
+// fresh is a new, empty session with the store's cookie options.
+func (s *Store) fresh(name string) *gsessions.Session {
+	sess := gsessions.NewSession(s, name)
+	opts := *s.defaults.Load()
+	sess.Options = &opts
+	sess.IsNew = true
+	return sess
 }
 
 // storedSession is the part of a document the store reads back.
@@ -172,14 +182,14 @@ func (s *Store) load(ctx context.Context, sess *gsessions.Session, id string) (*
 	ctx, cancel := s.opContext(ctx)
 	defer cancel()
 
-	res := s.reads.FindOne(ctx, byID(id))
-	if err := res.Err(); errors.Is(err, mongo.ErrNoDocuments) {
+	raw, err := s.docs.find(ctx, id)
+	if errors.Is(err, errNoDocument) {
 		return sess, nil // unknown, deleted or regenerated id: no session
 	} else if err != nil {
 		return sess, unavailable("load session", err)
 	}
 	var doc storedSession
-	if err := res.Decode(&doc); err != nil {
+	if err := bson.Unmarshal(raw, &doc); err != nil {
 		return sess, fmt.Errorf("sessionstore: malformed session document: %w", err)
 	}
 
@@ -188,7 +198,7 @@ func (s *Store) load(ctx context.Context, sess *gsessions.Session, id string) (*
 	if s.expired(createdAt, doc.Expires, now) {
 		// Delete it now (the server may have no TTL index). A failure is harmless: the
 		// document stays unusable and the sweeper retries.
-		_, _ = s.coll.DeleteOne(ctx, byID(id))
+		_ = s.docs.delete(ctx, id)
 		return sess, nil
 	}
 
@@ -199,9 +209,7 @@ func (s *Store) load(ctx context.Context, sess *gsessions.Session, id string) (*
 	if !known {
 		// Written by express-session (connect-mongodb-session stores no createdAt): remember
 		// the start once, so the absolute timeout counts from it and not from every request.
-		if _, err := s.coll.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: id}, {Key: "createdAt", Value: bson.D{{Key: "$exists", Value: false}}}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "createdAt", Value: createdAt}}}}); err != nil {
+		if err := s.docs.recordStart(ctx, id, createdAt); err != nil {
 			return sess, unavailable("record session start", err)
 		}
 	}
@@ -219,14 +227,11 @@ func (s *Store) load(ctx context.Context, sess *gsessions.Session, id string) (*
 	// is older than TouchAfter, with one small update instead of rewriting the values.
 	if doc.Expires.Before(now.Add(s.cfg.IdleTimeout - s.cfg.TouchAfter)) {
 		if next := s.expiry(createdAt, now); next.After(doc.Expires) {
-			upd, err := s.coll.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{
-				{Key: "expires", Value: next},
-				{Key: "session.cookie.expires", Value: next},
-			}}})
+			matched, err := s.docs.touch(ctx, id, next)
 			if err != nil {
 				return sess, unavailable("touch session", err)
 			}
-			if upd.MatchedCount == 0 {
+			if !matched {
 				return sess, nil // deleted since the read (logout elsewhere)
 			}
 			state.expires = next
@@ -247,9 +252,15 @@ func (s *Store) load(ctx context.Context, sess *gsessions.Session, id string) (*
 //   - a new session without values is not stored (saveUninitialized: false).
 //   - a loaded session whose values did not change is not rewritten (resave: false).
 func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Session) error {
+	return s.save(r.Context(), w, sess)
+}
+
+// save is Save with the context given; w may be nil when there is no response to set the
+// cookie on (Change).
+func (s *Store) save(ctx context.Context, w http.ResponseWriter, sess *gsessions.Session) error {
 	opts := s.sessionOptions(sess)
 	if opts.MaxAge < 0 {
-		return s.destroy(r.Context(), w, sess, opts)
+		return s.destroy(ctx, w, sess, opts)
 	}
 
 	values, err := encodeValues(sess.Values)
@@ -262,7 +273,7 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Ses
 	}
 	state, _ := sess.Values[loadStateKey{}].(*loadState)
 
-	ctx, cancel := s.opContext(r.Context())
+	ctx, cancel := s.opContext(ctx)
 	defer cancel()
 	now := s.now()
 
@@ -274,7 +285,7 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Ses
 		// forged) id is never reused. InsertOne cannot overwrite another session.
 		id := newID()
 		expires := s.expiry(now, now)
-		if _, err := s.coll.InsertOne(ctx, s.document(id, now, expires, values, opts)); err != nil {
+		if err := s.docs.insert(ctx, id, s.document(id, now, expires, values, opts)); err != nil {
 			return unavailable("insert session", err)
 		}
 		sess.ID = id
@@ -310,11 +321,11 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Ses
 	// reset ending all sessions), the session must stay dead. $set rather than a replacement,
 	// like connect-mongodb-session: fields another app added to the document stay.
 	set := s.document(sess.ID, createdAt, expires, values, opts)[1:] // all but _id
-	res, err := s.coll.UpdateOne(ctx, byID(sess.ID), bson.D{{Key: "$set", Value: set}})
+	matched, err := s.docs.set(ctx, sess.ID, set)
 	if err != nil {
 		return unavailable("save session", err)
 	}
-	if res.MatchedCount == 0 {
+	if !matched {
 		s.forget(w, sess, opts)
 		return nil
 	}
@@ -330,13 +341,13 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Ses
 // storedCreatedAt reads the creation time of a live session document.
 func (s *Store) storedCreatedAt(ctx context.Context, id string, now time.Time) (time.Time, bool, error) {
 	var doc storedSession
-	err := s.coll.FindOne(ctx, byID(id),
-		options.FindOne().SetProjection(bson.D{{Key: "createdAt", Value: 1}, {Key: "expires", Value: 1},
-			{Key: "session.cookie.originalMaxAge", Value: 1}}),
-	).Decode(&doc)
+	raw, err := s.docs.findInStep(ctx, id) // read, then written: in step with the writes
+	if err == nil {
+		err = bson.Unmarshal(raw, &doc)
+	}
 	createdAt, _ := s.startOf(doc, now)
 	switch {
-	case errors.Is(err, mongo.ErrNoDocuments):
+	case errors.Is(err, errNoDocument):
 		return time.Time{}, false, nil
 	case err != nil:
 		return time.Time{}, false, unavailable("load session", err)
@@ -352,7 +363,7 @@ func (s *Store) destroy(ctx context.Context, w http.ResponseWriter, sess *gsessi
 	if sess.ID != "" {
 		ctx, cancel := s.opContext(ctx)
 		defer cancel()
-		if _, derr := s.coll.DeleteOne(ctx, byID(sess.ID)); derr != nil {
+		if derr := s.docs.delete(ctx, sess.ID); derr != nil {
 			err = unavailable("delete session", derr)
 		}
 	}
@@ -369,7 +380,7 @@ func (s *Store) Regenerate(r *http.Request, sess *gsessions.Session) error {
 	if sess.ID != "" {
 		ctx, cancel := s.opContext(r.Context())
 		defer cancel()
-		if _, derr := s.coll.DeleteOne(ctx, byID(sess.ID)); derr != nil {
+		if derr := s.docs.delete(ctx, sess.ID); derr != nil {
 			err = unavailable("delete old session", derr)
 		}
 	}
@@ -380,20 +391,15 @@ func (s *Store) Regenerate(r *http.Request, sess *gsessions.Session) error {
 }
 
 // DeleteUserSessions ends every session of the user except exceptID (e.g. after a
-// password reset). The filter on session.user._id scans the collection on FerretDB v1;
-// that is fine for a rare operation.
+// password reset).
 func (s *Store) DeleteUserSessions(ctx context.Context, userID bson.ObjectID, exceptID string) (int64, error) {
 	ctx, cancel := s.opContext(ctx)
 	defer cancel()
-	filter := bson.D{{Key: "session.user._id", Value: userID}}
-	if exceptID != "" {
-		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$ne", Value: exceptID}}})
-	}
-	res, err := s.coll.DeleteMany(ctx, filter)
+	n, err := s.docs.deleteUser(ctx, userID, exceptID)
 	if err != nil {
 		return 0, unavailable("delete user sessions", err)
 	}
-	return res.DeletedCount, nil
+	return n, nil
 }
 
 // sessionOptions merges a session's options over the store's. gin-contrib's
@@ -444,10 +450,6 @@ func (s *Store) document(id string, createdAt, expires time.Time, values bson.D,
 // opContext bounds one database operation, on top of the request's own deadline.
 func (s *Store) opContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.cfg.OpTimeout)
-}
-
-func byID(id string) bson.D {
-	return bson.D{{Key: "_id", Value: id}}
 }
 
 func unavailable(op string, err error) error {

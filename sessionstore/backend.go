@@ -1,0 +1,138 @@
+package sessionstore
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// backend is where a Store keeps its documents: the MongoDB collection (connect-mongodb-session,
+// New) or a map in this process (express-session's MemoryStore, NewMemory). Everything else, the
+// signed cookie, the expiry rules and writing only what changed, is the same Store code for both.
+// Errors other than errNoDocument are the database's own; the Store wraps them in ErrUnavailable.
+type backend interface {
+	find(ctx context.Context, id string) (bson.Raw, error)       // errNoDocument when there is none
+	findInStep(ctx context.Context, id string) (bson.Raw, error) // find, for a read that a write follows
+	insert(ctx context.Context, id string, doc bson.D) error
+	set(ctx context.Context, id string, fields bson.D) (matched bool, err error)       // $set top-level fields; never inserts
+	recordStart(ctx context.Context, id string, createdAt time.Time) error             // set createdAt where it is missing
+	touch(ctx context.Context, id string, expires time.Time) (matched bool, err error) // expires and session.cookie.expires
+	delete(ctx context.Context, id string) error
+	deleteUser(ctx context.Context, userID bson.ObjectID, exceptID string) (int64, error)
+	sweep(ctx context.Context, now, createdBefore time.Time) (int64, error) // expires <= now or createdAt <= createdBefore
+	ensureExpiryIndex(ctx context.Context) (ttl bool, err error)
+}
+
+// errNoDocument: no session document has that id.
+var errNoDocument = errors.New("sessionstore: no session document")
+
+// collection keeps the documents in MongoDB (or FerretDB), one per session, by _id.
+type collection struct {
+	coll  *mongo.Collection // writes, and the reads in step with them
+	reads *mongo.Collection // loading a session on each request (the pooled read client)
+}
+
+func (c collection) find(ctx context.Context, id string) (bson.Raw, error) {
+	return findRaw(ctx, c.reads, id)
+}
+
+func (c collection) findInStep(ctx context.Context, id string) (bson.Raw, error) {
+	return findRaw(ctx, c.coll, id)
+}
+
+func findRaw(ctx context.Context, coll *mongo.Collection, id string) (bson.Raw, error) {
+	raw, err := coll.FindOne(ctx, byID(id)).Raw()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, errNoDocument
+	}
+	return raw, err
+}
+
+func (c collection) insert(ctx context.Context, _ string, doc bson.D) error {
+	_, err := c.coll.InsertOne(ctx, doc) // the unique _id: it can never overwrite another session
+	return err
+}
+
+// set updates with $set rather than replacing, like connect-mongodb-session: fields another app
+// added to the document stay.
+func (c collection) set(ctx context.Context, id string, fields bson.D) (bool, error) {
+	res, err := c.coll.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: fields}})
+	if err != nil {
+		return false, err
+	}
+	return res.MatchedCount > 0, nil
+}
+
+func (c collection) recordStart(ctx context.Context, id string, createdAt time.Time) error {
+	_, err := c.coll.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "createdAt", Value: bson.D{{Key: "$exists", Value: false}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "createdAt", Value: createdAt}}}})
+	return err
+}
+
+func (c collection) touch(ctx context.Context, id string, expires time.Time) (bool, error) {
+	res, err := c.coll.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{
+		{Key: "expires", Value: expires},
+		{Key: "session.cookie.expires", Value: expires},
+	}}})
+	if err != nil {
+		return false, err
+	}
+	return res.MatchedCount > 0, nil
+}
+
+func (c collection) delete(ctx context.Context, id string) error {
+	_, err := c.coll.DeleteOne(ctx, byID(id))
+	return err
+}
+
+// deleteUser filters on session.user._id, which scans the collection on FerretDB v1; that is
+// fine for a rare operation (a password reset).
+func (c collection) deleteUser(ctx context.Context, userID bson.ObjectID, exceptID string) (int64, error) {
+	filter := bson.D{{Key: "session.user._id", Value: userID}}
+	if exceptID != "" {
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$ne", Value: exceptID}}})
+	}
+	res, err := c.coll.DeleteMany(ctx, filter)
+	if err != nil {
+		return 0, err
+	}
+	return res.DeletedCount, nil
+}
+
+func (c collection) sweep(ctx context.Context, now, createdBefore time.Time) (int64, error) {
+	filter := bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "expires", Value: bson.D{{Key: "$lte", Value: now}}}},
+		bson.D{{Key: "createdAt", Value: bson.D{{Key: "$lte", Value: createdBefore}}}},
+	}}}
+	res, err := c.coll.DeleteMany(ctx, filter)
+	if err != nil {
+		return 0, err
+	}
+	return res.DeletedCount, nil
+}
+
+// ensureExpiryIndex creates the TTL index {expires: 1} with expireAfterSeconds: 0; a server that
+// answers with an error (FerretDB v1: NotImplemented) gets (false, nil).
+func (c collection) ensureExpiryIndex(ctx context.Context) (bool, error) {
+	_, err := c.coll.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys:    bson.D{{Key: "expires", Value: 1}},
+		Options: options.Index().SetName("expires_ttl").SetExpireAfterSeconds(0),
+	})
+	if err == nil {
+		return true, nil
+	}
+	var serverErr mongo.ServerError
+	if errors.As(err, &serverErr) {
+		return false, nil // the server answered, but will not expire documents itself
+	}
+	return false, err
+}
+
+func byID(id string) bson.D {
+	return bson.D{{Key: "_id", Value: id}}
+}
