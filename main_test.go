@@ -114,3 +114,15 @@ func TestRunRefusesBadConfiguration(t *testing.T) {
 		t.Fatalf("run = %v, want a PORT error", err)
 	}
 }
+
+// SESSION_STORE=memory replays the course's MemoryStore step; production refuses it at start-up
+// with one line, before anything is opened.
+func TestRunRefusesTheMemorySessionStoreInProduction(t *testing.T) {
+	err := run(context.Background(), func(k string) string {
+		return map[string]string{"APP_ENV": "production", "SESSION_SECRET": strings.Repeat("s", 40),
+			"SESSION_STORE": "memory", "DATA_DIR": t.TempDir()}[k]
+	}, io.Discard)
+	if err == nil || !strings.HasPrefix(err.Error(), "SESSION_STORE:") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("run = %v, want one SESSION_STORE line", err)
+	}
+}

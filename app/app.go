@@ -84,13 +84,20 @@ func (a *App) build(ctx context.Context) error {
 		}
 		secrets = []string{s}
 	}
-	a.Sessions, err = sessionstore.New(a.DB.Database.Collection(database.Sessions), sessionstore.Config{
+	storeCfg := sessionstore.Config{
 		Secrets:         secrets,
 		IdleTimeout:     a.Config.SessionIdleTimeout,
 		AbsoluteTimeout: a.Config.SessionAbsoluteTimeout,
 		Secure:          a.Config.IsProduction(),
 		Reads:           a.DB.Reads.Collection(database.Sessions),
-	})
+	}
+	if a.Config.SessionStore == config.SessionStoreMemory {
+		// express-session's default MemoryStore, the course's step before connect-mongodb-session.
+		a.Sessions, err = sessionstore.NewMemory(storeCfg)
+		a.Logger.Warn("SESSION_STORE=memory: sessions live in this process only; a restart logs everyone out")
+	} else {
+		a.Sessions, err = sessionstore.New(a.DB.Database.Collection(database.Sessions), storeCfg)
+	}
 	if err != nil {
 		return err
 	}
@@ -138,6 +145,7 @@ func (a *App) build(ctx context.Context) error {
 		Mailer:   a.Mailer,
 		Images:   images,
 	}
+	ctl.Background = bg // the session lab's slow save outlives its request, not the app
 	engine, err := routes.New(routes.Deps{Config: a.Config, Controllers: ctl, Sessions: a.Sessions, Assets: assets, Logger: a.Logger,
 		DatabaseDeadline: a.DB.RequestContext})
 	if err != nil {

@@ -28,10 +28,18 @@ type Config struct {
 	SMTPURL                string
 	TrustedProxies         []string // empty = trust no proxy: the client address is the connection's
 	PublicURL              string   // the shop's address for links in mail; empty = the request's Host
+	SessionStore           string   // "mongodb" (the sessions collection) or "memory" (this process only, development)
 	// BcryptCost is the work factor of every stored password hash. Not an environment variable:
 	// always DefaultBcryptCost in the shop; tests lower it because -race makes bcrypt very slow.
 	BcryptCost int
 }
+
+// The SESSION_STORE values: connect-mongodb-session's collection, or express-session's
+// MemoryStore (the course's first step, development only).
+const (
+	SessionStoreMongoDB = "mongodb"
+	SessionStoreMemory  = "memory"
+)
 
 // DefaultBcryptCost is bcrypt.hash(password, 12), as in the course.
 const DefaultBcryptCost = 12
@@ -64,6 +72,7 @@ func Load(getenv func(string) string) (Config, error) {
 		SMTPURL:                p.smtpURL("SMTP_URL"),
 		TrustedProxies:         p.list("TRUSTED_PROXIES"),
 		PublicURL:              p.publicURL("PUBLIC_URL"),
+		SessionStore:           p.oneOf("SESSION_STORE", SessionStoreMongoDB, SessionStoreMongoDB, SessionStoreMemory),
 		BcryptCost:             DefaultBcryptCost,
 	}
 	if p.err != nil {
@@ -77,6 +86,10 @@ func Load(getenv func(string) string) (Config, error) {
 			if len(s) < minSecretLength {
 				return Config{}, fmt.Errorf("SESSION_SECRET: every secret must be at least %d characters in production", minSecretLength)
 			}
+		}
+		// express-session warns the same about its MemoryStore: not for production.
+		if cfg.SessionStore == SessionStoreMemory {
+			return Config{}, errors.New("SESSION_STORE: memory loses every session on restart and is not shared between instances; production needs mongodb")
 		}
 	}
 	if cfg.SessionAbsoluteTimeout < cfg.SessionIdleTimeout {

@@ -18,7 +18,8 @@ func TestDefaults(t *testing.T) {
 	if cfg.Port != 3000 || cfg.Env != "development" || cfg.MongoURI != "" || cfg.MongoDB != "shop" ||
 		cfg.DataDir != "./data" || cfg.EmbeddedMongoAddr != "127.0.0.1:27017" || cfg.SessionName != "connect.sid" ||
 		cfg.SessionIdleTimeout != 2*time.Hour || cfg.SessionAbsoluteTimeout != 24*time.Hour ||
-		cfg.ItemsPerPage != 6 || cfg.BcryptCost != 12 || cfg.SMTPURL != "" || len(cfg.SessionSecrets) != 0 || len(cfg.TrustedProxies) != 0 {
+		cfg.ItemsPerPage != 6 || cfg.BcryptCost != 12 || cfg.SMTPURL != "" || len(cfg.SessionSecrets) != 0 || len(cfg.TrustedProxies) != 0 ||
+		cfg.SessionStore != SessionStoreMongoDB {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	if !cfg.Embedded() || cfg.IsProduction() {
@@ -67,11 +68,24 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{map[string]string{"PUBLIC_URL": "https://shop.example.com/reset?x=1"}, "PUBLIC_URL:"},
 		{map[string]string{"APP_ENV": "production"}, "SESSION_SECRET:"},
 		{map[string]string{"APP_ENV": "production", "SESSION_SECRET": "short"}, "SESSION_SECRET:"},
+		{map[string]string{"SESSION_STORE": "redis"}, "SESSION_STORE:"},
+		{map[string]string{"APP_ENV": "production", "SESSION_SECRET": strings.Repeat("a", 32), "SESSION_STORE": "memory"}, "SESSION_STORE:"},
 	}
 	for _, c := range cases {
 		_, err := Load(env(c.vars))
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%v: err = %v, want one line starting %q", c.vars, err, c.want)
 		}
+	}
+}
+
+func TestMemorySessionStoreIsForDevelopment(t *testing.T) {
+	cfg, err := Load(env(map[string]string{"SESSION_STORE": "memory"}))
+	if err != nil || cfg.SessionStore != SessionStoreMemory {
+		t.Fatalf("SESSION_STORE=memory in development: %q, %v", cfg.SessionStore, err)
+	}
+	_, err = Load(env(map[string]string{"APP_ENV": "production", "SESSION_SECRET": strings.Repeat("a", 32), "SESSION_STORE": "memory"}))
+	if err == nil || !strings.Contains(err.Error(), "production needs mongodb") {
+		t.Fatalf("production with SESSION_STORE=memory: err = %v", err)
 	}
 }

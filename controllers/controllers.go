@@ -31,6 +31,9 @@ type Controllers struct {
 	Logger   *slog.Logger
 	Mailer   mail.Mailer    // SMTP, or the development outbox
 	Images   *uploads.Store // uploaded product images, in GridFS
+	// Background is cancelled when the app closes; work that outlives its request uses it
+	// instead of the request's context (the session lab's delayed save).
+	Background context.Context
 
 	dummy struct { // see dummyHash
 		once sync.Once

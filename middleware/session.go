@@ -106,29 +106,26 @@ func RequireLogin() gin.HandlerFunc {
 
 // LogIn starts a fresh session for user: a new id (the pre-login document is deleted, so a
 // planted or stolen pre-login cookie is worthless), isLoggedIn and user set, and saved before
-// the caller redirects: the Go form of
+// the caller redirects, all in the store's Renew:
 //
-//	req.session.regenerate(); req.session.isLoggedIn = true; req.session.save(() => res.redirect('/'))
+//	req.session.regenerate(); req.session.isLoggedIn = true; req.session.user = user;
+//	req.session.save(() => res.redirect('/'))
 func LogIn(c *gin.Context, store *sessionstore.Store, name string, id bson.ObjectID, email string) error {
-	gs, err := store.Get(c.Request, name)
-	if err != nil {
-		return err
-	}
-	if err := store.Regenerate(c.Request, gs); err != nil {
-		return err
-	}
-	s := sessions.Default(c)
-	s.Set(sessionKeyIsLoggedIn, true)
-	s.Set(sessionKeyUser, map[string]any{"_id": id, "email": email})
-	// A new CSRF token with the new id: the pre-login token stops working, and the first page
-	// after login (which has the logout form) does not have to write the session again.
-	s.Set(sessionKeyCSRF, newCSRFToken())
-	return s.Save()
+	return store.Renew(c.Writer, c.Request, name, map[string]any{
+		sessionKeyIsLoggedIn: true,
+		sessionKeyUser:       map[string]any{"_id": id, "email": email},
+		// A new CSRF token with the new id: the pre-login token stops working, and the first page
+		// after login (which has the logout form) does not have to write the session again.
+		sessionKeyCSRF: newCSRFToken(),
+	})
 }
 
-// LogOut deletes the session document and expires the cookie: req.session.destroy(), plus the
-// res.clearCookie() that express-session leaves to the app.
-func LogOut(c *gin.Context) error {
+// LogOut ends the session: req.session.destroy(() => res.redirect('/')).
+func LogOut(c *gin.Context) error { return DestroySession(c) }
+
+// DestroySession deletes the session document and expires the cookie: req.session.destroy(), plus
+// the res.clearCookie() that express-session leaves to the app.
+func DestroySession(c *gin.Context) error {
 	s := sessions.Default(c)
 	s.Clear()
 	s.Options(sessions.Options{Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
