@@ -50,7 +50,7 @@ type cookieLessonForm struct {
 
 // GetCookieLesson is GET /lessons/cookie: parse the raw Cookie header by hand and show what it says.
 func (ctl *Controllers) GetCookieLesson(c *gin.Context) {
-	raw := c.GetHeader("Cookie")
+	raw := ctl.maskSessionCookie(c.GetHeader("Cookie"))
 	data := cookieLessonData{
 		Page:            ctl.page(c, "Cookie Lesson", "/lessons/cookie"),
 		RawCookieHeader: raw,
@@ -85,8 +85,9 @@ func (ctl *Controllers) PostCookieLesson(c *gin.Context) {
 	}
 	line, msg := buildSetCookie(f, time.Now())
 	if msg != "" {
+		raw := ctl.maskSessionCookie(c.GetHeader("Cookie"))
 		data := cookieLessonData{Page: ctl.page(c, "Cookie Lesson", "/lessons/cookie"), Form: f,
-			RawCookieHeader: c.GetHeader("Cookie"), Cookies: parseCookieHeader(c.GetHeader("Cookie"))}
+			RawCookieHeader: raw, Cookies: parseCookieHeader(raw)}
 		data.ErrorMessage = msg
 		ctl.render(c, http.StatusUnprocessableEntity, "lessons/cookie", data)
 		return
@@ -103,6 +104,19 @@ func (ctl *Controllers) PostCookieLessonDelete(c *gin.Context) {
 	c.Writer.Header().Add("Set-Cookie", line)
 	sessions.Default(c).Set(sessionKeyLessonHeader, line)
 	ctl.redirect(c, "/lessons/cookie")
+}
+
+// maskSessionCookie shortens the session cookie's value in a raw Cookie header: it is HttpOnly,
+// and a page that printed it whole would hand it to any script that can read the page.
+func (ctl *Controllers) maskSessionCookie(raw string) string {
+	parts := strings.Split(raw, ";")
+	for i, part := range parts {
+		name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok && name == ctl.Config.SessionName {
+			parts[i] = strings.Replace(part, value, shorten(value)+" (shortened: HttpOnly, see /lessons/session)", 1)
+		}
+	}
+	return strings.Join(parts, ";")
 }
 
 // buildSetCookie writes the header value by hand; it returns a message for a bad choice.

@@ -123,6 +123,14 @@ func New(d Deps) (*gin.Engine, error) {
 	site.POST("/lessons/cookie", ctl.PostCookieLesson)
 	site.POST("/lessons/cookie/delete", ctl.PostCookieLessonDelete)
 
+	// The lesson index, the course map (docs/COURSE.md) and the session lab
+	site.GET("/lessons", ctl.GetLessons)
+	site.GET("/lessons/course", ctl.GetCourseMap)
+	site.GET("/lessons/session", ctl.GetSessionLab)
+	site.POST("/lessons/session/value", ctl.PostSessionValue)
+	site.POST("/lessons/session/forget-cookie", ctl.PostSessionForgetCookie)
+	site.POST("/lessons/session/destroy", ctl.PostSessionDestroy)
+
 	// Errors (controllers/error.js)
 	site.GET("/500", ctl.ErrorPage)
 	// Unknown URLs get the 404 page with the visitor's navigation (no CSRF check: nothing changes).

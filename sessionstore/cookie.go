@@ -13,13 +13,23 @@ import (
 
 // forget expires the cookie and empties the session, which has no document any more.
 func (s *Store) forget(w http.ResponseWriter, sess *gsessions.Session, opts gsessions.Options) {
-	c := s.cookie(sess.Name(), "", opts)
-	c.MaxAge = -1               // written as Max-Age=0
-	c.Expires = time.Unix(1, 0) // and an Expires in the past for old browsers
-	setCookie(w, c)
+	setCookie(w, expiredCookie(s.cookie(sess.Name(), "", opts)))
 	clear(sess.Values)
 	sess.ID = ""
 	sess.IsNew = true
+}
+
+// ExpireCookie tells the browser to drop the session cookie and leaves the document stored:
+// res.clearCookie('connect.sid') without req.session.destroy(). The session lab shows the
+// orphan this leaves behind; logging out must use a negative MaxAge (destroy) instead.
+func (s *Store) ExpireCookie(w http.ResponseWriter, name string) {
+	setCookie(w, expiredCookie(s.cookie(name, "", *s.defaults.Load())))
+}
+
+func expiredCookie(c *http.Cookie) *http.Cookie {
+	c.MaxAge = -1               // written as Max-Age=0
+	c.Expires = time.Unix(1, 0) // and an Expires in the past for old browsers
+	return c
 }
 
 // RefreshCookie re-sends the cookie with the new expiry if loading this session

@@ -1,0 +1,400 @@
+package app_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"golang.org/x/net/html"
+
+	"github.com/ginshop/ginshop/apptest"
+	"github.com/ginshop/ginshop/config"
+)
+
+// labDoc is the stored session document of the client's cookie, or nil.
+func labDoc(t *testing.T, shop *apptest.Shop, c *apptest.Client) bson.M {
+	t.Helper()
+	ck := c.Cookie("connect.sid")
+	if ck == nil {
+		return nil
+	}
+	id := sessionID(t, ck)
+	for _, d := range sessionDocs(t, shop) {
+		if d["_id"] == id {
+			return d
+		}
+	}
+	return nil
+}
+
+// lessonOf is session.lesson of a stored document (nil if absent).
+func lessonOf(doc bson.M) bson.M {
+	if doc == nil {
+		return nil
+	}
+	l, _ := doc["session"].(bson.M)["lesson"].(bson.M)
+	return l
+}
+
+// labVisitor is a client whose session exists (its first lab page stored the CSRF secret).
+func labVisitor(t *testing.T, shop *apptest.Shop) *apptest.Client {
+	t.Helper()
+	c := shop.Client(t)
+	apptest.ExpectStatus(t, c.Get("/lessons/session"), http.StatusOK)
+	if labDoc(t, shop, c) == nil {
+		t.Fatal("the lab page stored no session for its forms")
+	}
+	return c
+}
+
+func setLessonValue(t *testing.T, c *apptest.Client, key, value, mode string) *apptest.Response {
+	t.Helper()
+	return c.Submit("/lessons/session", "/lessons/session/value", url.Values{"key": {key}, "value": {value}, "mode": {mode}})
+}
+
+func TestLessonsIndexLinksEveryLessonAndTheCourseMap(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	c := shop.Client(t)
+	res := c.Get("/lessons")
+	apptest.ExpectStatus(t, res, http.StatusOK)
+	mustContain(t, res.Body, `href="/lessons/cookie"`, `href="/lessons/session"`, `href="/lessons/course"`,
+		`class="active" href="/lessons">Lessons</a>`)
+	mustNotContain(t, res.Body, "Cookie Lesson</a>")
+	if n := len(sessionDocs(t, shop)); n != 0 {
+		t.Errorf("the index (no forms) stored %d sessions", n)
+	}
+
+	course := c.Get("/lessons/course")
+	apptest.ExpectStatus(t, course, http.StatusOK)
+	if ct := course.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("course map Content-Type %q", ct)
+	}
+	mustContain(t, course.Body, "app.js", "middleware/is-auth.js", "req.session.save", "<%= %>")
+}
+
+// The lab shows the visitor's own cookie, taken apart and shortened, and the document read back
+// from the database, with the CSRF secret masked: never a full cookie, id or secret.
+func TestSessionLabShowsYourCookieAndDocumentButNeverInFull(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	c := shop.Client(t)
+	first := c.Get("/lessons/session")
+	apptest.ExpectStatus(t, first, http.StatusOK)
+	mustContain(t, first.Body, "Your browser sent no <code>connect.sid</code> cookie", "saveUninitialized: false")
+
+	res := c.Get("/lessons/session")
+	apptest.ExpectStatus(t, res, http.StatusOK)
+	ck := c.Cookie("connect.sid")
+	id := sessionID(t, ck)
+	doc := labDoc(t, shop, c)
+	secret := doc["session"].(bson.M)["csrfSecret"].(string)
+	sig := ck.Value[strings.LastIndex(ck.Value, ".")+1:]
+	mustContain(t, res.Body, "<code>"+id[:6]+"…</code>", "<code>"+sig[:6]+"…</code>", "the current secret",
+		`&#34;_id&#34;: &#34;`+id[:6]+`…&#34;`, `&#34;csrfSecret&#34;: &#34;`+secret[:6]+`…&#34;`, `&#34;$date&#34;`,
+		"sessionstore/lab.go", "Store.InspectCookie", "req.session.save", "controllers/lessons_session.go")
+	mustNotContain(t, res.Body, ck.Value, id, sig)
+	// The forms' _csrf fields carry the token (this shop's token is the session's secret, as a
+	// form must); the document shown beside them has it masked.
+	mustNotContain(t, shownDocument(t, res.Body), secret)
+}
+
+// shownDocument is the text of the lab's document panel.
+func shownDocument(t *testing.T, body string) string {
+	t.Helper()
+	for _, n := range htmlElements(parseHTML(t, body), func(n *html.Node) bool { v, _ := htmlAttr(n, "id"); return v == "session-document" }) {
+		return strings.Join(visibleTexts(n), " ")
+	}
+	t.Fatal("the page shows no session document")
+	return ""
+}
+
+func TestSessionLabSaveModeStoresTheValueBeforeRedirecting(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	c := labVisitor(t, shop)
+	res := setLessonValue(t, c, "color", "blue & <green>", "save")
+	expectSeeOther(t, res, "/lessons/session")
+	// Stored the moment the redirect arrives: req.session.save(cb) before res.redirect.
+	if got := lessonOf(labDoc(t, shop, c))["color"]; got != "blue & <green>" {
+		t.Fatalf("session.lesson.color = %v right after the redirect", got)
+	}
+	page := c.Get("/lessons/session")
+	mustContain(t, page.Body, "<td>color</td><td>blue &amp; &lt;green&gt;</td>", `&#34;lesson&#34;: {`)
+
+	// Overwriting a key and the limits' edges: 32-character key, 200-character value.
+	long := strings.Repeat("é", 200)
+	expectSeeOther(t, setLessonValue(t, c, strings.Repeat("k", 32), long, ""), "/lessons/session")
+	expectSeeOther(t, setLessonValue(t, c, "color", "red", "save"), "/lessons/session")
+	lesson := lessonOf(labDoc(t, shop, c))
+	if lesson["color"] != "red" || lesson[strings.Repeat("k", 32)] != long || len(lesson) != 2 {
+		t.Fatalf("session.lesson = %v", lesson)
+	}
+	if s := labDoc(t, shop, c)["session"].(bson.M); s["color"] != nil || s["csrfSecret"] == nil {
+		t.Errorf("a lesson value escaped session.lesson: %v", s)
+	}
+}
+
+// mode=redirect-first: the 303 goes out at once, the page right after it does not show the
+// value, and the slow store's write lands about a second later.
+func TestSessionLabRedirectFirstShowsTheValueOnlyAfterTheSlowSave(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	c := labVisitor(t, shop)
+	start := time.Now()
+	res := setLessonValue(t, c, "late", "arrives later", "redirect-first")
+	expectSeeOther(t, res, "/lessons/session?pending=late")
+	if lessonOf(labDoc(t, shop, c)) != nil {
+		t.Fatal("redirect-first stored the value before redirecting")
+	}
+	page := c.Get(res.Header.Get("Location"))
+	apptest.ExpectStatus(t, page, http.StatusOK)
+	if time.Since(start) < 900*time.Millisecond {
+		mustNotContain(t, page.Body, "<td>late</td>", "arrives later")
+		mustContain(t, page.Body, `id="pending-save"`, "<code>lesson.late</code> is still on its way")
+	} else {
+		t.Log("the machine was too slow to see the page before the delayed save")
+	}
+
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if p := c.Get("/lessons/session"); strings.Contains(p.Body, "<td>late</td><td>arrives later</td>") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the value never appeared after the redirect-first save")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if took := time.Since(start); took < slowStoreFloor {
+		t.Errorf("the value appeared after %v, before the slow store's delay", took)
+	}
+	if got := lessonOf(labDoc(t, shop, c))["late"]; got != "arrives later" {
+		t.Errorf("session.lesson.late = %v", got)
+	}
+}
+
+// slowStoreFloor is a little under the lab's one-second delay.
+const slowStoreFloor = 900 * time.Millisecond
+
+// Every bad input of the lab form is a 422 with the form and its message, and stores nothing.
+func TestSessionLabRefusesBadValuesAndStoresNothing(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	c := labVisitor(t, shop)
+	cases := []struct{ name, key, value, mode, msg string }{
+		{"dollar", "$where", "x", "save", "The key must be 1 to 32"},
+		{"dot", "a.b", "x", "save", "The key must be 1 to 32"},
+		{"space", "a b", "x", "save", "The key must be 1 to 32"},
+		{"leading space", " ab", "x", "save", "The key must be 1 to 32"},
+		{"33 characters", strings.Repeat("k", 33), "x", "save", "The key must be 1 to 32"},
+		{"empty", "", "x", "save", "The key must be 1 to 32"},
+		{"reserved isLoggedIn", "isLoggedIn", "true", "save", "is reserved"},
+		{"reserved user", "user", "x", "save", "is reserved"},
+		{"reserved csrfSecret", "csrfSecret", "x", "save", "is reserved"},
+		{"reserved __proto__", "__proto__", "x", "save", "is reserved"},
+		{"reserved, other case", "ISLOGGEDIN", "x", "redirect-first", "is reserved"},
+		{"201 characters", "k", strings.Repeat("x", 201), "save", "at most 200 characters"},
+		{"201 characters, redirect-first", "k", strings.Repeat("é", 201), "redirect-first", "at most 200 characters"},
+		{"unknown mode", "k", "x", "later", "The mode must be"},
+	}
+	for _, tc := range cases {
+		before := dbSnapshot(t, shop)
+		res := setLessonValue(t, c, tc.key, tc.value, tc.mode)
+		if res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("%s: status %d, want 422", tc.name, res.StatusCode)
+			continue
+		}
+		if msg := alertText(t, res.Body); !strings.Contains(msg, tc.msg) {
+			t.Errorf("%s: message %q, want %q", tc.name, msg, tc.msg)
+		}
+		if field := formField(t, parseHTML(t, res.Body), "key"); tc.key != "" {
+			if v, _ := htmlAttr(field, "value"); v != tc.key {
+				t.Errorf("%s: the form lost the typed key: %q", tc.name, v)
+			}
+		}
+		expectSameDB(t, tc.name, before, dbSnapshot(t, shop))
+	}
+
+	// The 11th key: ten are fine, the eleventh is refused in both modes, an existing key still changes.
+	for i := range 10 {
+		expectSeeOther(t, setLessonValue(t, c, "k"+string(rune('a'+i)), "v", "save"), "/lessons/session")
+	}
+	before := dbSnapshot(t, shop)
+	for _, mode := range []string{"save", "redirect-first"} {
+		res := setLessonValue(t, c, "eleventh", "v", mode)
+		apptest.ExpectStatus(t, res, http.StatusUnprocessableEntity)
+		mustContain(t, alertText(t, res.Body), "at most 10 lesson keys")
+	}
+	time.Sleep(slowStoreFloor + 300*time.Millisecond) // a refused redirect-first must not save later either
+	expectSameDB(t, "an 11th key", before, dbSnapshot(t, shop))
+	expectSeeOther(t, setLessonValue(t, c, "ka", "changed", "save"), "/lessons/session")
+	if got := lessonOf(labDoc(t, shop, c)); got["ka"] != "changed" || len(got) != 10 {
+		t.Errorf("session.lesson = %v", got)
+	}
+}
+
+func TestSessionLabFormsNeedTheCSRFToken(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	c := labVisitor(t, shop)
+	for _, path := range []string{"/lessons/session/value", "/lessons/session/forget-cookie", "/lessons/session/destroy"} {
+		for name, token := range map[string][]string{"missing": nil, "wrong": {randomToken()}} {
+			before := dbSnapshot(t, shop)
+			res := c.PostForm(path, url.Values{"key": {"k"}, "value": {"v"}, "_csrf": token})
+			expectForbiddenPage(t, res)
+			if h := setCookieHeader(res, "connect.sid"); h != "" {
+				t.Errorf("%s with a %s token sent %q", path, name, h)
+			}
+			expectSameDB(t, path+" with a "+name+" token", before, dbSnapshot(t, shop))
+		}
+	}
+}
+
+// forget-cookie only expires the cookie: the document stays, orphaned, and the page after the
+// redirect names it (shortened) and its expiry. The other visitor's session is untouched.
+func TestSessionLabForgetCookieLeavesTheDocumentOrphaned(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	other := labVisitor(t, shop)
+	otherBefore := labDoc(t, shop, other)
+	c := labVisitor(t, shop)
+	id := sessionID(t, c.Cookie("connect.sid"))
+	doc := labDoc(t, shop, c)
+
+	res := c.Submit("/lessons/session", "/lessons/session/forget-cookie", nil)
+	apptest.ExpectStatus(t, res, http.StatusSeeOther)
+	expires := doc["expires"].(bson.DateTime).Time()
+	want := "/lessons/session?" + url.Values{"orphan": {id[:6]}, "until": {strconv.FormatInt(expires.Unix(), 10)}}.Encode()
+	if loc := res.Header.Get("Location"); loc != want {
+		t.Errorf("Location %q, want %q", loc, want)
+	}
+	if h := setCookieHeader(res, "connect.sid"); !strings.Contains(h, "Max-Age=0") || !strings.Contains(h, "Path=/") {
+		t.Errorf("forget-cookie sent %q, want an expired connect.sid", h)
+	}
+	if c.Cookie("connect.sid") != nil {
+		t.Fatal("the client still has the cookie")
+	}
+	var orphan bson.M
+	for _, d := range sessionDocs(t, shop) {
+		if d["_id"] == id {
+			orphan = d
+		}
+	}
+	if orphan == nil {
+		t.Fatal("forget-cookie deleted the document; it must stay orphaned")
+	}
+	if got := labDoc(t, shop, other); got == nil || got["_id"] != otherBefore["_id"] {
+		t.Error("the other visitor's session changed")
+	}
+
+	page := c.Get(res.Header.Get("Location"))
+	apptest.ExpectStatus(t, page, http.StatusOK)
+	mustContain(t, page.Body, `id="orphan"`, "<code>"+id[:6]+"…</code> is still stored",
+		expires.UTC().Format("2006-01-02 15:04:05 UTC"))
+	mustNotContain(t, page.Body, id)
+}
+
+// destroy deletes the document and expires the cookie; the other visitor's session stays.
+func TestSessionLabDestroyDeletesOnlyYourDocument(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	other := labVisitor(t, shop)
+	c := labVisitor(t, shop)
+	expectSeeOther(t, setLessonValue(t, c, "k", "v", "save"), "/lessons/session")
+	id := sessionID(t, c.Cookie("connect.sid"))
+
+	res := c.Submit("/lessons/session", "/lessons/session/destroy", nil)
+	expectSeeOther(t, res, "/lessons/session?destroyed="+id[:6])
+	if h := setCookieHeader(res, "connect.sid"); !strings.Contains(h, "Max-Age=0") {
+		t.Errorf("destroy sent %q, want an expired connect.sid", h)
+	}
+	docs := sessionDocs(t, shop)
+	if len(docs) != 1 || labDoc(t, shop, other) == nil {
+		t.Fatalf("after destroy %d documents, want only the other visitor's", len(docs))
+	}
+	page := c.Get(res.Header.Get("Location"))
+	mustContain(t, page.Body, `id="destroyed"`, "<code>"+id[:6]+"…</code>")
+}
+
+// SESSION_STORE=memory: the same lab and login work, the page says where the sessions are, and
+// the sessions collection stays empty.
+func TestMemorySessionStoreWritesNothingToTheSessionsCollection(t *testing.T) {
+	cfg := apptest.Config(t)
+	cfg.SessionStore = config.SessionStoreMemory
+	shop := cheapDemoHash(t, apptest.Start(t, cfg))
+	c := shop.Client(t)
+	c.LoginDemo()
+	if !navShowsLogout(t, c) {
+		t.Fatal("login did not stick with the memory store")
+	}
+	expectSeeOther(t, setLessonValue(t, c, "where", "in memory", "save"), "/lessons/session")
+	expectSeeOther(t, setLessonValue(t, c, "later", "also in memory", "redirect-first"), "/lessons/session?pending=later")
+	time.Sleep(slowStoreFloor + 400*time.Millisecond)
+
+	page := c.Get("/lessons/session")
+	apptest.ExpectStatus(t, page, http.StatusOK)
+	mustContain(t, page.Body, `id="memory-store"`, "SESSION_STORE=memory:", "a restart logs everyone out",
+		"<td>where</td><td>in memory</td>", "<td>later</td><td>also in memory</td>", "the current secret")
+	mustNotContain(t, page.Body, `id="session-document"`)
+
+	n, err := shop.DB.Database.Collection("sessions").CountDocuments(context.Background(), bson.D{})
+	if err != nil || n != 0 {
+		t.Fatalf("%d documents in the sessions collection (%v), want 0", n, err)
+	}
+	expectSeeOther(t, c.Submit("/", "/logout", nil), "/")
+	if navShowsLogout(t, c) {
+		t.Error("still logged in after logout with the memory store")
+	}
+}
+
+// A session written by the Node app holds the whole user (req.session.user = user), password hash
+// and all: the lab shows the document without it.
+func TestSessionLabNeverShowsAPasswordHash(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	const hash = "$2a$12$abcdefghijklmnopqrstuuJ1Yq8xw6m2pZ3mQy2c8a0b1c2d3e4f5"
+	const reset = "0123456789abcdef0123456789abcdef"
+	id := "nodeStyleSessionId-0123456789abcdef"
+	now := time.Now()
+	_, err := shop.DB.Database.Collection("sessions").InsertOne(context.Background(), bson.D{
+		{Key: "_id", Value: id},
+		{Key: "expires", Value: now.Add(time.Hour)},
+		{Key: "createdAt", Value: now},
+		{Key: "session", Value: bson.D{
+			{Key: "cookie", Value: bson.D{{Key: "originalMaxAge", Value: 7200000}, {Key: "expires", Value: now.Add(time.Hour)},
+				{Key: "httpOnly", Value: true}, {Key: "path", Value: "/"}}},
+			{Key: "isLoggedIn", Value: true},
+			{Key: "user", Value: bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "email", Value: "node@example.com"},
+				{Key: "password", Value: hash}, {Key: "resetToken", Value: reset}}},
+			{Key: "csrfSecret", Value: "nodeCsrfSecretValue123456"},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "/lessons/session", nil)
+	req.Header.Set("Cookie", "connect.sid="+signedCookie(id, apptest.Config(t).SessionSecrets[0]))
+	res := shop.Client(t).Do(req)
+	apptest.ExpectStatus(t, res, http.StatusOK)
+	mustContain(t, res.Body, "node@example.com", "(hidden: never shown", "the current secret")
+	mustNotContain(t, res.Body, hash, "$2a$12$", reset, id)
+	mustContain(t, shownDocument(t, res.Body), `"csrfSecret": "nodeCs…"`, `"password": "(hidden`)
+}
+
+// The raw-cookie lesson prints the Cookie header, but the session cookie only shortened.
+func TestCookieLessonNeverPrintsTheSessionCookieWhole(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	c := labVisitor(t, shop)
+	ck := c.Cookie("connect.sid")
+	res := c.Get("/lessons/cookie")
+	apptest.ExpectStatus(t, res, http.StatusOK)
+	mustContain(t, res.Body, "connect.sid="+ck.Value[:6]+"… (shortened")
+	mustNotContain(t, res.Body, ck.Value, sessionID(t, ck))
+}
+
+// signedCookie is express-session's cookie value for id: s: + cookie-signature's sign, URL-encoded.
+func signedCookie(id, secret string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(id))
+	return url.QueryEscape("s:" + id + "." + strings.TrimRight(base64.StdEncoding.EncodeToString(mac.Sum(nil)), "="))
+}
