@@ -84,6 +84,10 @@ func (f csrfFixture) form(path string) url.Values {
 		return url.Values{"productId": {product}, "title": {"Forged Title"}, "price": {"0.01"}, "description": {"Changed by another site."}}
 	case "/lessons/cookie":
 		return url.Values{"value": {"true"}, "maxAge": {"120"}, "sameSite": {"Lax"}}
+	case "/lessons/session/value":
+		return url.Values{"key": {"forged"}, "value": {"by another site"}, "mode": {"save"}}
+	case "/lessons/session/forget-cookie", "/lessons/session/destroy":
+		return url.Values{}
 	}
 	return url.Values{"productId": {product}}
 }

@@ -9,8 +9,8 @@ import (
 
 // The navigation bar's entries, anonymous and logged in (includes/navigation.html).
 var (
-	navAnonymous = []string{"Shop", "Products", "Cookie Lesson", "Login", "Signup"}
-	navLoggedIn  = []string{"Shop", "Products", "Cart", "Orders", "Add Product", "Admin Products", "Cookie Lesson", "Logout"}
+	navAnonymous = []string{"Shop", "Products", "Lessons", "Login", "Signup"}
+	navLoggedIn  = []string{"Shop", "Products", "Cart", "Orders", "Add Product", "Admin Products", "Lessons", "Logout"}
 )
 
 // Journey 6: log in through the form, log out: the navigation changes back, and Back plus Reload

@@ -23,6 +23,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ginshop/ginshop/apptest"
+	"github.com/ginshop/ginshop/config"
 )
 
 // updateScreenshots makes TestScreenshots write docs/screenshots/*.png:
@@ -169,8 +170,14 @@ type journey struct {
 // startJourney starts the shop and opens a desktop-sized tab for it.
 func startJourney(t *testing.T) *journey {
 	t.Helper()
+	return startJourneyWith(t, apptest.Config(t))
+}
+
+// startJourneyWith is startJourney with the shop started on cfg (SESSION_STORE=memory, say).
+func startJourneyWith(t *testing.T, cfg config.Config) *journey {
+	t.Helper()
 	requireBrowser(t)
-	j := &journey{t: t, shop: apptest.StartDefault(t)}
+	j := &journey{t: t, shop: apptest.Start(t, cfg)}
 
 	tab, closeTab := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(j.record))
 	t.Cleanup(closeTab)

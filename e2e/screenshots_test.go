@@ -13,8 +13,8 @@ import (
 // screenshotDir is where -update-screenshots writes (docs/screenshots of the repository).
 const screenshotDir = "../docs/screenshots"
 
-// TestScreenshots takes the pictures of docs/README.md: the home page on a desktop and the
-// drawer open on a phone. It always takes and checks them; with -update-screenshots it also
+// TestScreenshots takes the pictures of docs/README.md: the home page on a desktop, the
+// drawer open on a phone, the lesson index and the session lab with a value set. It always takes and checks them; with -update-screenshots it also
 // writes them:
 //
 //	go test ./e2e -run TestScreenshots -update-screenshots
@@ -24,6 +24,14 @@ func TestScreenshots(t *testing.T) {
 	j.openOK("/")
 	j.expectImagesLoaded(".product-item img")
 	home := j.screenshot(desktopWidth, desktopHeight)
+
+	j.openOK("/lessons")
+	lessons := j.screenshot(desktopWidth, desktopHeight)
+	j.openOK("/lessons/session")
+	j.reload() // the first visit created the session; now there is a document to show
+	j.setLessonValue("color", "blue", false)
+	eval[any](j, one("#panel-document")+".scrollIntoView()") // the document, with the value in it
+	lab := j.screenshot(desktopWidth, desktopHeight)
 
 	j.phone()
 	j.openOK("/")
@@ -38,7 +46,8 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for name, data := range map[string][]byte{"home.png": home, "mobile-menu.png": menu} {
+	shots := map[string][]byte{"home.png": home, "mobile-menu.png": menu, "lessons.png": lessons, "session-lab.png": lab}
+	for name, data := range shots {
 		path := filepath.Join(screenshotDir, name)
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
