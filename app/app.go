@@ -96,6 +96,7 @@ func (a *App) build(ctx context.Context) error {
 		a.Sessions, err = sessionstore.NewMemory(storeCfg)
 		a.Logger.Warn("SESSION_STORE=memory: sessions live in this process only; a restart logs everyone out")
 	} else {
+		// new MongoDBStore({uri: MONGODB_URI, collection: 'sessions'})
 		a.Sessions, err = sessionstore.New(a.DB.Database.Collection(database.Sessions), storeCfg)
 	}
 	if err != nil {

@@ -22,8 +22,9 @@ var ErrCSRF = errors.New("invalid CSRF token")
 // files, removed when the request ends.
 const multipartMemory = 1 << 20
 
-// CSRFToken returns this session's token, creating it (and so the session) on first use. Only
-// pages that render a form call it, so anonymous product browsing stores no session.
+// CSRFToken returns this session's token, creating it (and so the session) on first use: the
+// course's res.locals.csrfToken = req.csrfToken(). Only pages that render a form call it, so
+// anonymous product browsing stores no session.
 func CSRFToken(c *gin.Context) string {
 	s := sessions.Default(c)
 	if t, ok := s.Get(sessionKeyCSRF).(string); ok && t != "" {

@@ -67,7 +67,7 @@ func New(d Deps) (*gin.Engine, error) {
 	// check CSRF on state-changing requests, read the current user.
 	loadSession := []gin.HandlerFunc{
 		middleware.DatabaseDeadline(d.DatabaseDeadline),
-		sessions.Sessions(d.Config.SessionName, d.Sessions),
+		sessions.Sessions(d.Config.SessionName, d.Sessions), // app.use(session({secret, resave: false, saveUninitialized: false, store}))
 		middleware.LoadSession(d.Sessions, d.Config.SessionName, abort),
 	}
 	csrf, currentUser := middleware.CSRF(abort), middleware.CurrentUser(ctl.Models.Users.ForRequest, abort)

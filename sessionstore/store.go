@@ -1,4 +1,5 @@
-// Package sessionstore keeps gin-contrib/sessions sessions in MongoDB.
+// Package sessionstore keeps gin-contrib/sessions sessions in MongoDB (or, for the lesson's
+// first step, in the process's memory).
 //
 // It is the Go counterpart of the Node course's
 //
@@ -10,6 +11,17 @@
 // plus a createdAt used for the absolute timeout. A session is stored only once it has
 // values, rewritten only when its values changed, and its expiry is extended ("touched")
 // at most once per Config.TouchAfter without rewriting its values.
+//
+// Where to read what:
+//
+//	store.go      loading a session (Get, New) and saving it (Save), destroy, Regenerate
+//	login.go      Renew: the login step (regenerate, set, save) in one call
+//	cookie.go     the Set-Cookie lines: writing, re-sending after a touch, expiring
+//	expiry.go     idle and absolute timeouts, the TTL index and the sweeper
+//	signature.go  the signed cookie value (cookie-signature) and session ids
+//	codec.go      session values <-> the readable BSON fields of the document
+//	backend.go    where documents live: the collection; memory.go: a map (SESSION_STORE=memory)
+//	lab.go        what the session lab shows: the cookie taken apart, the raw document
 package sessionstore
 
 import (
