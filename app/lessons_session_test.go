@@ -17,6 +17,7 @@ import (
 
 	"github.com/ginshop/ginshop/apptest"
 	"github.com/ginshop/ginshop/config"
+	"github.com/ginshop/ginshop/models"
 )
 
 // labDoc is the stored session document of the client's cookie, or nil.
@@ -356,6 +357,8 @@ func TestSessionLabNeverShowsAPasswordHash(t *testing.T) {
 	const reset = "0123456789abcdef0123456789abcdef"
 	id := "nodeStyleSessionId-0123456789abcdef"
 	now := time.Now()
+	// The demo user: the shop ends a session whose user no longer exists (User.findById).
+	demo := storedUser(t, shop, models.DemoEmail)
 	_, err := shop.DB.Database.Collection("sessions").InsertOne(context.Background(), bson.D{
 		{Key: "_id", Value: id},
 		{Key: "expires", Value: now.Add(time.Hour)},
@@ -364,7 +367,7 @@ func TestSessionLabNeverShowsAPasswordHash(t *testing.T) {
 			{Key: "cookie", Value: bson.D{{Key: "originalMaxAge", Value: 7200000}, {Key: "expires", Value: now.Add(time.Hour)},
 				{Key: "httpOnly", Value: true}, {Key: "path", Value: "/"}}},
 			{Key: "isLoggedIn", Value: true},
-			{Key: "user", Value: bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "email", Value: "node@example.com"},
+			{Key: "user", Value: bson.D{{Key: "_id", Value: demo.ID}, {Key: "email", Value: demo.Email},
 				{Key: "password", Value: hash}, {Key: "resetToken", Value: reset}}},
 			{Key: "csrfSecret", Value: "nodeCsrfSecretValue123456"},
 		}},
@@ -376,7 +379,7 @@ func TestSessionLabNeverShowsAPasswordHash(t *testing.T) {
 	req.Header.Set("Cookie", "connect.sid="+signedCookie(id, apptest.Config(t).SessionSecrets[0]))
 	res := shop.Client(t).Do(req)
 	apptest.ExpectStatus(t, res, http.StatusOK)
-	mustContain(t, res.Body, "node@example.com", "(hidden: never shown", "the current secret")
+	mustContain(t, res.Body, "&#34;email&#34;: &#34;"+models.DemoEmail, "(hidden: never shown", "the current secret")
 	mustNotContain(t, res.Body, hash, "$2a$12$", reset, id)
 	mustContain(t, shownDocument(t, res.Body), `"csrfSecret": "nodeCs…"`, `"password": "(hidden`)
 }
