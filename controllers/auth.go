@@ -3,6 +3,8 @@ package controllers
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -97,13 +99,31 @@ func (ctl *Controllers) PostLogout(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/")
 }
 
-// safeNext keeps a "return to" address only if it is a path of this site: "/cart" yes;
-// "https://evil.example", "//evil.example" and "/\evil.example" no (browsers read the last two
-// as other hosts).
+// safeNext keeps a "return to" address only if the Location finally sent is a path of this site.
+// It decides on the cleaned URL, not the raw string: net/http's Redirect collapses dot segments,
+// so "/./\evil.example" would go out as "/\evil.example", which browsers read as
+// "//evil.example". Refused: schemes, hosts and user parts, anything with a backslash or a
+// control character (raw or %-encoded), and paths that clean to "//" something.
 func safeNext(next string) string {
-	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) ||
-		strings.ContainsAny(next, "\r\n\t") {
+	u, err := url.Parse(next)
+	if err != nil || !strings.HasPrefix(next, "/") || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		strings.ContainsFunc(next, unsafeInLocation) || strings.ContainsFunc(u.Path, unsafeInLocation) {
 		return "/"
 	}
-	return next
+	clean := path.Clean(u.Path)
+	if strings.HasSuffix(u.Path, "/") && clean != "/" {
+		clean += "/" // like http.Redirect, which keeps a trailing slash
+	}
+	if strings.HasPrefix(clean, "//") {
+		return "/"
+	}
+	out := (&url.URL{Path: clean, RawQuery: u.RawQuery}).String()
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
+		return "/"
+	}
+	return out
 }
+
+// unsafeInLocation is a character that no "return to" path may hold: browsers read a backslash
+// as a slash and drop tabs and newlines, so either can turn a path into another host.
+func unsafeInLocation(r rune) bool { return r == '\\' || r < 0x20 || r == 0x7f }
