@@ -175,3 +175,64 @@ func TestFinishedLoginAttemptsAreDeleted(t *testing.T) {
 		t.Error("a running lockout was deleted")
 	}
 }
+
+// TestParallelWrongPasswordsAreCountedBeforeTheyAreChecked sends 20 wrong passwords for a new
+// email at the same moment: the limit must hold (at most 5 checked, the rest 429) and the stored
+// count must include every attempt, none lost to a read-then-write.
+func TestParallelWrongPasswordsAreCountedBeforeTheyAreChecked(t *testing.T) {
+	shop := cheapDemoHash(t, apptest.StartDefault(t))
+	const n = 20
+	email := "parallel@example.com"
+	clients := make([]*apptest.Client, n)
+	reqs := make([]*http.Request, n)
+	for i := range n {
+		clients[i] = shop.Client(t)
+		reqs[i] = formRequest(t, shop, "/login", url.Values{"_csrf": {clients[i].CSRF("/login")}, "email": {email}, "password": {"wrong password"}})
+	}
+	checked, refused := 0, 0
+	for i, a := range sendAll(clients, reqs) {
+		switch {
+		case a.err != nil:
+			t.Fatalf("request %d: %v", i, a.err)
+		case a.status == http.StatusUnprocessableEntity:
+			checked++
+		case a.status == http.StatusTooManyRequests && strings.Contains(a.body, msgLoginLocked):
+			refused++
+		default:
+			t.Errorf("request %d: status %d", i, a.status)
+		}
+	}
+	if checked > models.MaxLoginFailures || checked+refused != n {
+		t.Errorf("%d checked and %d refused, want at most %d checked and the rest refused", checked, refused, models.MaxLoginFailures)
+	}
+	var a models.LoginAttempt
+	err := shop.DB.Database.Collection("loginAttempts").FindOne(context.Background(),
+		bson.D{{Key: "_id", Value: models.LoginAttemptKey(email, "127.0.0.1")}}).Decode(&a)
+	if err != nil || a.Failures != n {
+		t.Errorf("stored count %d (%v), want %d", a.Failures, err, n)
+	}
+	// And the pair stays locked, even for the right password of a real account.
+	c := shop.Client(t)
+	expectLocked(t, attemptLogin(t, c, email, "wrong password", ""), c, email)
+}
+
+// TestLoginRefusesPasswordsLongerThanBcryptReads: bcrypt reads only 72 bytes, so a login with
+// the right 72 bytes and anything after them must fail like any wrong password, as signup
+// refuses such passwords.
+func TestLoginRefusesPasswordsLongerThanBcryptReads(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	password := strings.Repeat("0123456789abcdef", 4) + "01234567" // exactly 72 bytes
+	createAccount(t, shop, "long@example.com", password)
+	c := shop.Client(t)
+	for _, tail := range []string{"x", " and whatever else"} {
+		res := attemptLogin(t, c, "long@example.com", password+tail, "")
+		apptest.ExpectStatus(t, res, http.StatusUnprocessableEntity)
+		if got := alertText(t, res.Body); got != "Invalid email or password." {
+			t.Errorf("message %q", got)
+		}
+		if navShowsLogout(t, c) {
+			t.Fatalf("logged in with the password plus %q", tail)
+		}
+	}
+	c.Login("long@example.com", password) // the exact password still works
+}

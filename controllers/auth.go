@@ -55,7 +55,8 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 	email := models.NormalizeEmail(postForm(c, "email"))
 	password := postForm(c, "password")
 	next := safeNext(postForm(c, "next"))
-	if ctl.refuseLockedLogin(c, email, next) {
+	attempt, ok := ctl.countLoginAttempt(c, email, next)
+	if !ok {
 		return
 	}
 
@@ -64,12 +65,16 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 		ctl.fail(c, err)
 		return
 	}
+	// bcrypt reads only the first 72 bytes, so a longer password would match on its prefix;
+	// signup refuses such passwords, and login treats them as wrong (compared against the dummy
+	// hash, so the answer takes the usual time).
+	tooLong := len(password) > maxPasswordBytes
 	hash := user.Password
-	if err != nil {
+	if err != nil || tooLong {
 		hash = ctl.dummyHash()
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || user.ID.IsZero() {
-		if _, err := ctl.Models.LoginAttempts.Fail(c.Request.Context(), email, c.ClientIP(), time.Now()); err != nil {
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || user.ID.IsZero() || tooLong {
+		if err := ctl.Models.LoginAttempts.Failed(c.Request.Context(), attempt, time.Now()); err != nil {
 			ctl.fail(c, err)
 			return
 		}

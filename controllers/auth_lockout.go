@@ -6,28 +6,32 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginshop/ginshop/models"
 )
 
 // msgLoginLocked is the answer while an (email, address) pair is locked. It is the same for
 // addresses with and without an account: failures are counted for both.
 const msgLoginLocked = "Too many failed logins for this email. Please wait 15 minutes and try again, or reset your password."
 
-// refuseLockedLogin answers 429 with the login form when this email has failed too often from
-// this client address, and reports whether it did. The address is the connection's unless
-// TRUSTED_PROXIES names the proxy in front (routes.go calls SetTrustedProxies), so a forged
-// X-Forwarded-For does not give an attacker fresh attempts.
-func (ctl *Controllers) refuseLockedLogin(c *gin.Context, email, next string) bool {
-	until, locked, err := ctl.Models.LoginAttempts.LockedUntil(c.Request.Context(), email, c.ClientIP(), time.Now())
+// countLoginAttempt counts this attempt for (email, client address) before any password is
+// checked, and answers 429 with the login form when the pair is over the limit; ok is false
+// when it answered. Counting first (one atomic $inc) is what keeps the limit when many attempts
+// arrive at once. The address is the connection's unless TRUSTED_PROXIES names the proxy in front
+// (routes.go calls SetTrustedProxies), so a forged X-Forwarded-For does not give fresh attempts.
+func (ctl *Controllers) countLoginAttempt(c *gin.Context, email, next string) (attempt models.LoginAttempt, ok bool) {
+	now := time.Now()
+	attempt, err := ctl.Models.LoginAttempts.Count(c.Request.Context(), email, c.ClientIP(), now)
 	if err != nil {
 		ctl.fail(c, err)
-		return true
+		return attempt, false
 	}
-	if !locked {
-		return false
+	if !attempt.Locked(now) {
+		return attempt, true
 	}
-	c.Header("Retry-After", strconv.Itoa(int(time.Until(until).Seconds())+1))
+	c.Header("Retry-After", strconv.Itoa(int(attempt.RetryAt(now).Sub(now).Seconds())+1))
 	data := loginData{Page: ctl.page(c, "Login", "/login"), Email: email, Next: next}
 	data.ErrorMessage = msgLoginLocked
 	ctl.render(c, http.StatusTooManyRequests, "auth/login", data)
-	return true
+	return attempt, false
 }

@@ -2,15 +2,11 @@ package models
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"log/slog"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Login throttling: after MaxLoginFailures failed logins for one email from one client address
@@ -21,15 +17,31 @@ const (
 	LoginLockout       = 15 * time.Minute
 )
 
-// LoginAttempt is a document of the loginAttempts collection: the failures of one
-// (email, client address) pair. The _id is a hash of the pair, so every lookup is by _id (fast
-// on the embedded server) and the collection holds no email addresses or IPs in clear.
+// LoginAttempt is a document of the loginAttempts collection: the attempts of one
+// (email, client address) pair in the current window. Each attempt is counted before its
+// password is checked, and a successful login deletes the document, so Failures is the number
+// of attempts that failed or are still being checked.
 type LoginAttempt struct {
 	ID          string    `bson:"_id"`
 	Failures    int       `bson:"failures"`
 	WindowStart time.Time `bson:"windowStart"`
 	LockedUntil time.Time `bson:"lockedUntil,omitempty"`
 	Expires     time.Time `bson:"expires"` // when the document is no longer needed
+}
+
+// Locked reports whether this attempt must be refused without checking its password: the pair
+// is locked out, or more than MaxLoginFailures attempts were counted in the window (some of them
+// may still be in flight, which is what keeps the limit under concurrency).
+func (a LoginAttempt) Locked(now time.Time) bool {
+	return a.Failures > MaxLoginFailures || a.LockedUntil.After(now)
+}
+
+// RetryAt is when a refused pair may try again.
+func (a LoginAttempt) RetryAt(now time.Time) time.Time {
+	if a.LockedUntil.After(now) {
+		return a.LockedUntil
+	}
+	return now.Add(LoginLockout) // the attempt that reaches the limit has not stored its lockout yet
 }
 
 // LoginAttemptModel owns the queries on loginAttempts.
@@ -39,47 +51,27 @@ type LoginAttemptModel struct {
 
 // LoginAttemptKey is the _id for an email (normalised here) and a client address.
 func LoginAttemptKey(email, clientIP string) string {
-	sum := sha256.Sum256([]byte(NormalizeEmail(email) + "\x00" + clientIP))
-	return hex.EncodeToString(sum[:])
+	return throttleKey(NormalizeEmail(email), clientIP)
 }
 
-// LockedUntil returns when the pair's lockout ends, and whether it is locked at now.
-func (m *LoginAttemptModel) LockedUntil(ctx context.Context, email, clientIP string, now time.Time) (time.Time, bool, error) {
+// Count records an attempt for the pair before its password is checked (one upsert with $inc)
+// and returns the pair's state including it; see LoginAttempt.Locked.
+func (m *LoginAttemptModel) Count(ctx context.Context, email, clientIP string, now time.Time) (LoginAttempt, error) {
 	var a LoginAttempt
-	err := m.coll.FindOne(ctx, bson.D{{Key: "_id", Value: LoginAttemptKey(email, clientIP)}}).Decode(&a)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return time.Time{}, false, nil
-	}
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	return a.LockedUntil, a.LockedUntil.After(now), nil
+	err := countInWindow(ctx, m.coll, LoginAttemptKey(email, clientIP), "failures", now, LoginFailureWindow, &a)
+	return a, err
 }
 
-// Fail records a failed login and reports whether the pair is now locked. A failure inside the
-// current window increments the count ($inc, atomic); one after the window starts a new window.
-func (m *LoginAttemptModel) Fail(ctx context.Context, email, clientIP string, now time.Time) (bool, error) {
-	key := LoginAttemptKey(email, clientIP)
-	var a LoginAttempt
-	err := m.coll.FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: key}, {Key: "windowStart", Value: bson.D{{Key: "$gt", Value: now.Add(-LoginFailureWindow)}}}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "failures", Value: 1}}}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After),
-	).Decode(&a)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		a = LoginAttempt{ID: key, Failures: 1, WindowStart: now, Expires: now.Add(LoginFailureWindow)}
-		_, err = m.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: key}}, a, options.Replace().SetUpsert(true))
-	}
-	if err != nil {
-		return false, err
-	}
+// Failed is told that the attempt a (as Count returned it) had a wrong password: the attempt
+// that reached MaxLoginFailures starts the lockout.
+func (m *LoginAttemptModel) Failed(ctx context.Context, a LoginAttempt, now time.Time) error {
 	if a.Failures < MaxLoginFailures {
-		return false, nil
+		return nil
 	}
 	until := now.Add(LoginLockout)
-	_, err = m.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: key}},
+	_, err := m.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: a.ID}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "lockedUntil", Value: until}, {Key: "expires", Value: until}}}})
-	return err == nil, err
+	return err
 }
 
 // Reset forgets the pair's failures (after a successful login or password reset).
