@@ -59,7 +59,16 @@ func TestDatabaseOutageGives503AndRecovers(t *testing.T) {
 
 	emb = startFerretDB(t, dir, addr)
 	defer emb.Stop()
-	// The driver reconnects by itself; poll until it has (bounded, not a timing assertion).
+	waitHealthy(t, c)
+	res := c.Get("/")
+	apptest.ExpectStatus(t, res, http.StatusOK)
+	mustContain(t, res.Body, "Logout", "A Book About Go") // the session survived the outage
+}
+
+// waitHealthy polls /healthz until the app has reconnected by itself (bounded, not a timing
+// assertion).
+func waitHealthy(t *testing.T, c *apptest.Client) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for c.Get("/healthz").StatusCode != http.StatusOK {
 		if time.Now().After(deadline) {
@@ -67,9 +76,42 @@ func TestDatabaseOutageGives503AndRecovers(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	res := c.Get("/")
-	apptest.ExpectStatus(t, res, http.StatusOK)
-	mustContain(t, res.Body, "Logout", "A Book About Go") // the session survived the outage
+}
+
+// TestFormPagesAnswer503WhenTheDatabaseIsDown: a first visit to a page with a form stores a new
+// session (for its CSRF token); when that write fails because the database does not answer, the
+// visitor gets the same 503 page as everywhere else, not the 500 page, and the page works again
+// once the database is back.
+func TestFormPagesAnswer503WhenTheDatabaseIsDown(t *testing.T) {
+	dir, addr := t.TempDir(), freeAddr(t)
+	emb := startFerretDB(t, dir, addr)
+	cfg := apptest.Config(t)
+	cfg.MongoURI = emb.URI("outage")
+	cfg.MongoDB = "outage"
+	shop := apptest.StartExternal(t, cfg)
+	pages := []string{"/login", "/signup", "/reset", "/lessons/cookie"}
+
+	emb.Stop()
+	for _, p := range pages {
+		res := shop.Client(t).Get(p) // a new visitor: no cookie, so only the save touches the database
+		apptest.ExpectStatus(t, res, http.StatusServiceUnavailable)
+		mustContain(t, res.Body, "Service Unavailable", "database is not answering")
+		mustNotContain(t, res.Body, "mongo", "server selection", "connection refused", `name="_csrf"`)
+		if res.Header.Get("Set-Cookie") != "" {
+			t.Errorf("GET %s set a cookie for a session that was never stored", p)
+		}
+	}
+
+	emb = startFerretDB(t, dir, addr)
+	defer emb.Stop()
+	waitHealthy(t, shop.Client(t))
+	for _, p := range pages {
+		c := shop.Client(t)
+		apptest.ExpectStatus(t, c.Get(p), http.StatusOK)
+		if c.Cookie("connect.sid") == nil {
+			t.Errorf("GET %s after recovery stored no session", p)
+		}
+	}
 }
 
 func TestUnreachableMongoURIFailsStartUpClearly(t *testing.T) {

@@ -39,7 +39,8 @@ func (ctl *Controllers) page(c *gin.Context, title, path string) views.Page {
 }
 
 // render executes a view into a buffer, saves the session if the view changed it (a new CSRF
-// token, consumed flashes), and only then writes the status and the page.
+// token, consumed flashes), and only then writes the status and the page. A save that fails
+// because the database does not answer is the 503 page, like any other query (see fail).
 func (ctl *Controllers) render(c *gin.Context, status int, name string, data any) {
 	err := ctl.Views.Render(name, data, func(body []byte) error {
 		if err := saveSession(c); err != nil {
@@ -49,7 +50,7 @@ func (ctl *Controllers) render(c *gin.Context, status int, name string, data any
 		return nil
 	})
 	if err != nil {
-		ctl.serverError(c, err)
+		ctl.fail(c, err)
 	}
 }
 
@@ -57,7 +58,7 @@ func (ctl *Controllers) render(c *gin.Context, status int, name string, data any
 // 303 makes the browser follow a POST with a GET.
 func (ctl *Controllers) redirect(c *gin.Context, to string) {
 	if err := saveSession(c); err != nil {
-		ctl.serverError(c, err)
+		ctl.fail(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, to)
