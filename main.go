@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 
 	"github.com/joho/godotenv"
@@ -57,8 +56,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		logger.Info("stopped")
 	}()
 
-	return shop.Serve(ctx, ":"+strconv.Itoa(cfg.Port), func(addr string) {
-		logger.Info("Gin Shop is running", "url", fmt.Sprintf("http://localhost:%d", cfg.Port), "env", cfg.Env)
+	return shop.Serve(ctx, cfg.ListenAddr(), func(addr string) {
+		logger.Info("Gin Shop is running", "url", fmt.Sprintf("http://localhost:%d", cfg.Port), "listen", addr, "env", cfg.Env)
 		shop.DB.LogMode(logger)
 		if shop.DB.Embedded() {
 			logger.Info("open the embedded database with mongosh", "data", cfg.DataDir, "mongosh", "npx mongosh "+shop.DB.URI)

@@ -19,17 +19,18 @@ import (
 // startRun runs the whole program as `go run .` does, on a free port, and waits for /healthz.
 func startRun(t *testing.T, dataDir string) (base string, stop func() error) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	env := map[string]string{"PORT": strconv.Itoa(port), "DATA_DIR": dataDir, "EMBEDDED_MONGO_ADDR": "127.0.0.1:0"}
+	return startRunWith(t, map[string]string{"DATA_DIR": dataDir})
+}
+
+// startRunWith is startRun with more environment variables (HOST, ...).
+func startRunWith(t *testing.T, env map[string]string) (base string, stop func() error) {
+	t.Helper()
+	port := freePort(t)
+	env["PORT"], env["EMBEDDED_MONGO_ADDR"] = port, "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, func(k string) string { return env[k] }, io.Discard) }()
-	base = "http://127.0.0.1:" + strconv.Itoa(port)
+	base = "http://127.0.0.1:" + port
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		res, err := http.Get(base + "/healthz")
@@ -119,10 +120,98 @@ func TestRunRefusesBadConfiguration(t *testing.T) {
 // with one line, before anything is opened.
 func TestRunRefusesTheMemorySessionStoreInProduction(t *testing.T) {
 	err := run(context.Background(), func(k string) string {
-		return map[string]string{"APP_ENV": "production", "SESSION_SECRET": strings.Repeat("s", 40),
+		return map[string]string{"APP_ENV": "production", "SESSION_SECRET": "q0Zr1cJ3m8Vx+7nKsWb2EoTgYp4LhA9dUf6iRz5NlCw=", "PUBLIC_URL": "https://shop.example.com",
 			"SESSION_STORE": "memory", "DATA_DIR": t.TempDir()}[k]
 	}, io.Discard)
 	if err == nil || !strings.HasPrefix(err.Error(), "SESSION_STORE:") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("run = %v, want one SESSION_STORE line", err)
 	}
+}
+
+// nonLoopbackAddr is an address of this machine that other machines could reach.
+func nonLoopbackAddr(t *testing.T) net.IP {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+			return n.IP
+		}
+	}
+	t.Fatal("this machine has no non-loopback IPv4 address to test from")
+	return nil
+}
+
+// reachable reports whether something accepts TCP connections at host:port.
+func reachable(host net.IP, port string) bool {
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort(host.String(), port), 2*time.Second)
+	if err == nil {
+		conn.Close()
+	}
+	return err == nil
+}
+
+// TestDevelopmentListensOnLoopbackOnly: /dev/mailbox shows working reset links, so a
+// development shop must not be reachable from the network unless HOST says so.
+func TestDevelopmentListensOnLoopbackOnly(t *testing.T) {
+	lan := nonLoopbackAddr(t)
+	base, stop := startRunWith(t, map[string]string{"DATA_DIR": t.TempDir()})
+	u, _ := url.Parse(base)
+	if reachable(lan, u.Port()) {
+		t.Errorf("development shop answers on %s", lan)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	base, stop = startRunWith(t, map[string]string{"DATA_DIR": t.TempDir(), "HOST": "0.0.0.0"})
+	defer stop()
+	u, _ = url.Parse(base)
+	res, err := http.Get("http://" + net.JoinHostPort(lan.String(), u.Port()) + "/healthz")
+	if err != nil {
+		t.Fatalf("HOST=0.0.0.0: not reachable on %s: %v", lan, err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("HOST=0.0.0.0: /healthz on %s = %d", lan, res.StatusCode)
+	}
+}
+
+// TestProductionRefusesToStartUnsafely: a guessable secret or a missing PUBLIC_URL stops the
+// program with one line naming the variable, before anything is opened.
+func TestProductionRefusesToStartUnsafely(t *testing.T) {
+	const good = "q0Zr1cJ3m8Vx+7nKsWb2EoTgYp4LhA9dUf6iRz5NlCw="
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"SESSION_SECRET": strings.Repeat("a", 32), "PUBLIC_URL": "https://shop.example.com"}, "SESSION_SECRET:"},
+		{map[string]string{"SESSION_SECRET": strings.Repeat("secret", 8), "PUBLIC_URL": "https://shop.example.com"}, "SESSION_SECRET:"},
+		{map[string]string{"SESSION_SECRET": good}, "PUBLIC_URL:"},
+	} {
+		c.env["APP_ENV"], c.env["DATA_DIR"], c.env["PORT"], c.env["EMBEDDED_MONGO_ADDR"] = "production", t.TempDir(), freePort(t), "127.0.0.1:0"
+		// Bounded: a shop that wrongly starts serves until the timeout and then returns nil.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := run(ctx, func(k string) string { return c.env[k] }, io.Discard)
+		cancel()
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: run = %v, want one line starting %q", c.env, err, c.want)
+		}
+		if c.want == "SESSION_SECRET:" && (err == nil || !strings.Contains(err.Error(), "openssl rand -base64 32")) {
+			t.Errorf("the secret error does not say how to make a good one: %v", err)
+		}
+	}
+}
+
+// freePort is a TCP port nothing listens on right now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }

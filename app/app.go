@@ -197,7 +197,7 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) e
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("PORT: %w", err)
+		return fmt.Errorf("HOST/PORT: %w", err)
 	}
 	if ready != nil {
 		ready(ln.Addr().String())

@@ -27,8 +27,11 @@ type Config struct {
 	ItemsPerPage           int
 	SMTPURL                string
 	TrustedProxies         []string // empty = trust no proxy: the client address is the connection's
-	PublicURL              string   // the shop's address for links in mail; empty = the request's Host
+	PublicURL              string   // the shop's address for links in mail; empty = the request's Host (development only)
 	SessionStore           string   // "mongodb" (the sessions collection) or "memory" (this process only, development)
+	Host                   string   // address the HTTP server listens on; empty = all interfaces
+	SeedDemo               bool     // create the demo user and products on an empty database
+	HSTS                   bool     // send Strict-Transport-Security in production (off behind a proxy that sets it)
 	// BcryptCost is the work factor of every stored password hash. Not an environment variable:
 	// always DefaultBcryptCost in the shop; tests lower it because -race makes bcrypt very slow.
 	BcryptCost int
@@ -50,8 +53,18 @@ func (c Config) IsProduction() bool { return c.Env == "production" }
 // Embedded reports whether the app starts its own FerretDB instead of using MONGODB_URI.
 func (c Config) Embedded() bool { return c.MongoURI == "" }
 
-// minSecretLength is the shortest session secret production accepts.
-const minSecretLength = 32
+// SendHSTS reports whether answers carry Strict-Transport-Security: in production, unless HSTS=off.
+func (c Config) SendHSTS() bool { return c.IsProduction() && c.HSTS }
+
+// ListenAddr is the address the HTTP server listens on (HOST and PORT).
+func (c Config) ListenAddr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// The weakest session secret production accepts: long, and not a repeated pattern like 32 × "a".
+const (
+	minSecretLength        = 32
+	minSecretDistinctChars = 10
+	makeSecretHint         = "make one with `openssl rand -base64 32`"
+)
 
 // Load parses the variables that getenv returns. The first bad value stops it with an error that
 // names the variable, so main can print one clear line.
@@ -75,21 +88,35 @@ func Load(getenv func(string) string) (Config, error) {
 		SessionStore:           p.oneOf("SESSION_STORE", SessionStoreMongoDB, SessionStoreMongoDB, SessionStoreMemory),
 		BcryptCost:             DefaultBcryptCost,
 	}
+	// Development listens on loopback only (its /dev/mailbox shows working reset links) and
+	// seeds the demo account; production listens on all interfaces and seeds nothing.
+	listenOn := "127.0.0.1"
+	if cfg.IsProduction() {
+		listenOn = "" // all interfaces
+	}
+	cfg.Host = p.host("HOST", listenOn)
+	cfg.SeedDemo = p.boolean("SEED_DEMO", !cfg.IsProduction())
+	cfg.HSTS = p.boolean("HSTS", true)
 	if p.err != nil {
 		return Config{}, p.err
 	}
 	if cfg.IsProduction() {
 		if len(cfg.SessionSecrets) == 0 {
-			return Config{}, errors.New("SESSION_SECRET: required when APP_ENV=production")
+			return Config{}, errors.New("SESSION_SECRET: required when APP_ENV=production; " + makeSecretHint)
 		}
 		for _, s := range cfg.SessionSecrets {
-			if len(s) < minSecretLength {
-				return Config{}, fmt.Errorf("SESSION_SECRET: every secret must be at least %d characters in production", minSecretLength)
+			if len(s) < minSecretLength || distinctChars(s) < minSecretDistinctChars {
+				return Config{}, fmt.Errorf("SESSION_SECRET: every secret must be at least %d characters with at least %d different ones in production; %s",
+					minSecretLength, minSecretDistinctChars, makeSecretHint)
 			}
 		}
 		// express-session warns the same about its MemoryStore: not for production.
 		if cfg.SessionStore == SessionStoreMemory {
 			return Config{}, errors.New("SESSION_STORE: memory loses every session on restart and is not shared between instances; production needs mongodb")
+		}
+		if cfg.PublicURL == "" {
+			// Without it, reset links would take their host from the request's forgeable Host header.
+			return Config{}, errors.New("PUBLIC_URL: required when APP_ENV=production (the address links in mail point to, like https://shop.example.com)")
 		}
 	}
 	if cfg.SessionAbsoluteTimeout < cfg.SessionIdleTimeout {
@@ -242,4 +269,47 @@ func (p *parser) publicURL(name string) string {
 		p.fail(name, "not a site address like https://shop.example.com")
 	}
 	return v
+}
+
+// host accepts an IP address or a host name to listen on (no port: that is PORT).
+func (p *parser) host(name, def string) string {
+	v := p.value(name)
+	if v == "" {
+		return def
+	}
+	if net.ParseIP(strings.Trim(v, "[]")) != nil {
+		return strings.Trim(v, "[]")
+	}
+	for _, label := range strings.Split(v, ".") {
+		if label == "" || strings.IndexFunc(label, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-')
+		}) >= 0 {
+			p.fail(name, "%q is not an address to listen on (examples: 127.0.0.1, 0.0.0.0, ::)", v)
+			break
+		}
+	}
+	return v
+}
+
+// boolean reads on/off switches: on, off, true, false, yes, no, 1, 0.
+func (p *parser) boolean(name string, def bool) bool {
+	switch strings.ToLower(p.value(name)) {
+	case "":
+		return def
+	case "on", "true", "yes", "1":
+		return true
+	case "off", "false", "no", "0":
+		return false
+	}
+	p.fail(name, "%q is not on or off", p.value(name))
+	return def
+}
+
+// distinctChars counts the different characters of s.
+func distinctChars(s string) int {
+	seen := map[rune]bool{}
+	for _, r := range s {
+		seen[r] = true
+	}
+	return len(seen)
 }

@@ -19,6 +19,7 @@ func TestDefaults(t *testing.T) {
 		cfg.DataDir != "./data" || cfg.EmbeddedMongoAddr != "127.0.0.1:27017" || cfg.SessionName != "connect.sid" ||
 		cfg.SessionIdleTimeout != 2*time.Hour || cfg.SessionAbsoluteTimeout != 24*time.Hour ||
 		cfg.ItemsPerPage != 6 || cfg.BcryptCost != 12 || cfg.SMTPURL != "" || len(cfg.SessionSecrets) != 0 || len(cfg.TrustedProxies) != 0 ||
+		cfg.Host != "127.0.0.1" || !cfg.SeedDemo || !cfg.HSTS || cfg.SendHSTS() ||
 		cfg.SessionStore != SessionStoreMongoDB {
 		t.Fatalf("defaults: %+v", cfg)
 	}
@@ -30,7 +31,7 @@ func TestDefaults(t *testing.T) {
 func TestValuesAreParsed(t *testing.T) {
 	cfg, err := Load(env(map[string]string{
 		"PORT": "8080", "APP_ENV": "production", "MONGODB_URI": "mongodb+srv://u:p@cluster.example.net/x",
-		"MONGODB_DB": "shop2", "SESSION_SECRET": strings.Repeat("a", 32) + " , " + strings.Repeat("b", 40),
+		"MONGODB_DB": "shop2", "SESSION_SECRET": goodSecret + " , " + strings.Repeat("0123456789", 4),
 		"SESSION_IDLE_TIMEOUT": "30m", "SESSION_ABSOLUTE_TIMEOUT": "8h", "ITEMS_PER_PAGE": "9",
 		"SMTP_URL": "smtp://user:pass@mail.example.com:587", "TRUSTED_PROXIES": "10.0.0.1, 192.168.0.0/16",
 		"PUBLIC_URL": "https://shop.example.com/",
@@ -39,10 +40,61 @@ func TestValuesAreParsed(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Port != 8080 || !cfg.IsProduction() || cfg.Embedded() || cfg.MongoDB != "shop2" ||
-		len(cfg.SessionSecrets) != 2 || cfg.SessionSecrets[1] != strings.Repeat("b", 40) ||
+		len(cfg.SessionSecrets) != 2 || cfg.SessionSecrets[1] != strings.Repeat("0123456789", 4) ||
 		cfg.SessionIdleTimeout != 30*time.Minute || cfg.SessionAbsoluteTimeout != 8*time.Hour ||
 		cfg.ItemsPerPage != 9 || len(cfg.TrustedProxies) != 2 || cfg.PublicURL != "https://shop.example.com" {
 		t.Fatalf("parsed: %+v", cfg)
+	}
+}
+
+// goodSecret is what `openssl rand -base64 32` prints.
+const goodSecret = "q0Zr1cJ3m8Vx+7nKsWb2EoTgYp4LhA9dUf6iRz5NlCw="
+
+// production is the smallest environment production starts with, plus extra.
+func production(extra map[string]string) map[string]string {
+	vars := map[string]string{"APP_ENV": "production", "SESSION_SECRET": goodSecret, "PUBLIC_URL": "https://shop.example.com"}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	return vars
+}
+
+func TestProductionDefaults(t *testing.T) {
+	cfg, err := Load(env(production(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Host != "" || cfg.SeedDemo || !cfg.HSTS || !cfg.SendHSTS() {
+		t.Fatalf("production: Host %q (want all interfaces), SeedDemo %v (want off), HSTS %v", cfg.Host, cfg.SeedDemo, cfg.SendHSTS())
+	}
+	cfg, err = Load(env(production(map[string]string{"HOST": "10.0.0.5", "SEED_DEMO": "on", "HSTS": "off"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Host != "10.0.0.5" || !cfg.SeedDemo || cfg.HSTS || cfg.SendHSTS() {
+		t.Fatalf("production with settings: %+v", cfg)
+	}
+	cfg, err = Load(env(map[string]string{"HOST": "0.0.0.0", "SEED_DEMO": "false"}))
+	if err != nil || cfg.Host != "0.0.0.0" || cfg.SeedDemo {
+		t.Fatalf("development with settings: %+v, %v", cfg, err)
+	}
+}
+
+func TestProductionRefusesWeakSecrets(t *testing.T) {
+	for _, secret := range []string{
+		strings.Repeat("a", 32),
+		strings.Repeat("ab", 40),
+		strings.Repeat("password", 5),                // 8 distinct characters
+		"0123456789" + strings.Repeat("9", 20) + "0", // 10 distinct, but 31 long
+	} {
+		_, err := Load(env(production(map[string]string{"SESSION_SECRET": secret})))
+		if err == nil || !strings.HasPrefix(err.Error(), "SESSION_SECRET:") || !strings.Contains(err.Error(), "openssl rand -base64 32") {
+			t.Errorf("secret %q: err = %v, want a SESSION_SECRET error that says how to make one", secret, err)
+		}
+	}
+	// A rotated-out secret is checked too.
+	if _, err := Load(env(production(map[string]string{"SESSION_SECRET": goodSecret + "," + strings.Repeat("x", 40)}))); err == nil {
+		t.Error("a weak second secret was accepted")
 	}
 }
 
@@ -69,7 +121,13 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{map[string]string{"APP_ENV": "production"}, "SESSION_SECRET:"},
 		{map[string]string{"APP_ENV": "production", "SESSION_SECRET": "short"}, "SESSION_SECRET:"},
 		{map[string]string{"SESSION_STORE": "redis"}, "SESSION_STORE:"},
-		{map[string]string{"APP_ENV": "production", "SESSION_SECRET": strings.Repeat("a", 32), "SESSION_STORE": "memory"}, "SESSION_STORE:"},
+		{production(map[string]string{"SESSION_STORE": "memory"}), "SESSION_STORE:"},
+		{map[string]string{"APP_ENV": "production", "SESSION_SECRET": goodSecret}, "PUBLIC_URL:"},
+		{production(map[string]string{"HOST": "shop example"}), "HOST:"},
+		{map[string]string{"HOST": "http://0.0.0.0"}, "HOST:"},
+		{map[string]string{"HOST": "127.0.0.1:3000"}, "HOST:"},
+		{map[string]string{"SEED_DEMO": "maybe"}, "SEED_DEMO:"},
+		{production(map[string]string{"HSTS": "sometimes"}), "HSTS:"},
 	}
 	for _, c := range cases {
 		_, err := Load(env(c.vars))
