@@ -68,12 +68,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, db *databa
 }
 
 func (a *App) build(ctx context.Context) error {
-	seeded, err := a.Models.SeedDemo(ctx, a.Config.BcryptCost)
+	err := a.seedDemo(ctx)
 	if err != nil {
-		return fmt.Errorf("seed demo data: %w", err)
-	}
-	if seeded {
-		a.Logger.Info("demo data stored", "email", models.DemoEmail, "password", models.DemoPassword)
+		return err
 	}
 
 	secrets := a.Config.SessionSecrets
@@ -156,6 +153,22 @@ func (a *App) build(ctx context.Context) error {
 	return nil
 }
 
+// seedDemo stores the demo user and products on an empty database. Their password is published
+// in the README, so only development does it, or production with SEED_DEMO=on.
+func (a *App) seedDemo(ctx context.Context) error {
+	if !a.Config.SeedDemo {
+		return nil
+	}
+	seeded, err := a.Models.SeedDemo(ctx, a.Config.BcryptCost)
+	if err != nil {
+		return fmt.Errorf("seed demo data: %w", err)
+	}
+	if seeded {
+		a.Logger.Info("demo data stored", "email", models.DemoEmail, "password", models.DemoPassword)
+	}
+	return nil
+}
+
 // Close stops background work and closes the database (and the embedded server) cleanly.
 func (a *App) Close(ctx context.Context) error {
 	if a.stopBackground != nil {
@@ -177,9 +190,6 @@ func (a *App) logMailDestination() {
 		a.Logger.Warn("SMTP_URL is not set: mail is only stored in the mails collection, nobody receives it")
 	default:
 		a.Logger.Info("development: mail is kept in the outbox at /dev/mailbox (set SMTP_URL to send it)")
-	}
-	if a.Config.IsProduction() && a.Config.PublicURL == "" {
-		a.Logger.Warn("PUBLIC_URL is not set: links in mail use the Host header of the request that caused them")
 	}
 }
 

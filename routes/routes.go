@@ -50,7 +50,7 @@ func New(d Deps) (*gin.Engine, error) {
 	r.Use(
 		middleware.Recovery(d.Logger, abort),
 		middleware.RequestLog(d.Logger),
-		middleware.SecurityHeaders(),
+		middleware.SecurityHeaders(d.Config.SendHSTS()),
 	)
 
 	// Static files: no session, long cache with cache-busting URLs.
