@@ -123,6 +123,7 @@ func (a *App) build(ctx context.Context) error {
 	}
 	a.logMailDestination()
 	go a.Models.LoginAttempts.RunSweeper(bg, sweepEvery, a.Logger)
+	go a.Models.ResetRequests.RunSweeper(bg, sweepEvery, a.Logger)
 	// Uploaded images live in GridFS, so every instance serves them; an earlier version kept
 	// them in DATA_DIR/images, and they move over once.
 	images := uploads.New(a.DB.Database, a.DB.Reads, controllers.MaxImageBytes)

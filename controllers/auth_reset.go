@@ -3,6 +3,7 @@ package controllers
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-contrib/sessions"
@@ -19,6 +20,8 @@ const (
 	// msgResetLinkInvalid covers unknown, expired, used and forged tokens alike.
 	msgResetLinkInvalid = "This password reset link is invalid, has expired or was already used. Please ask for a new one."
 	msgPasswordChanged  = "Your password has been changed. Please log in with the new password."
+	// msgResetThrottled is the answer beyond the limits, the same whether or not the account exists.
+	msgResetThrottled = "Too many password reset requests. Please wait 15 minutes and try again."
 )
 
 type resetData struct {
@@ -47,6 +50,17 @@ func (ctl *Controllers) PostReset(c *gin.Context) {
 	email := models.NormalizeEmail(postForm(c, "email"))
 	if !validEmail(email) {
 		ctl.renderReset(c, http.StatusUnprocessableEntity, email, msgInvalidEmail, map[string]bool{"email": true})
+		return
+	}
+	allowed, err := ctl.Models.ResetRequests.Allow(c.Request.Context(), email, c.ClientIP(), time.Now())
+	if err != nil {
+		ctl.fail(c, err)
+		return
+	}
+	if !allowed {
+		// Counted before the account is looked up, so this answer says nothing about it.
+		c.Header("Retry-After", strconv.Itoa(int(models.ResetRequestWindow.Seconds())))
+		ctl.renderReset(c, http.StatusTooManyRequests, email, msgResetThrottled, nil)
 		return
 	}
 	token := models.NewResetToken()

@@ -83,25 +83,10 @@ func (m *LoginAttemptModel) Reset(ctx context.Context, email, clientIP string) e
 // DeleteExpired removes the documents whose window and lockout are over, so the collection does
 // not grow with every email anyone ever mistyped (the embedded server has no TTL indexes).
 func (m *LoginAttemptModel) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
-	res, err := m.coll.DeleteMany(ctx, bson.D{{Key: "expires", Value: bson.D{{Key: "$lte", Value: now}}}})
-	if err != nil {
-		return 0, err
-	}
-	return res.DeletedCount, nil
+	return deleteExpired(ctx, m.coll, now)
 }
 
 // RunSweeper deletes finished login-attempt documents every interval until ctx is done.
 func (m *LoginAttemptModel) RunSweeper(ctx context.Context, every time.Duration, logger *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := m.DeleteExpired(ctx, time.Now()); err != nil && ctx.Err() == nil {
-				logger.Warn("delete expired login attempts", "err", err)
-			}
-		}
-	}
+	runSweeper(ctx, m.coll, every, logger)
 }

@@ -23,6 +23,7 @@ type Models struct {
 	Users         *UserModel
 	Mails         *MailModel
 	LoginAttempts *LoginAttemptModel
+	ResetRequests *ResetRequestModel
 	Orders        *OrderModel
 }
 
@@ -34,6 +35,7 @@ func New(db, reads *mongo.Database) *Models {
 		Users:         &UserModel{coll: db.Collection(database.Users), reads: reads.Collection(database.Users)},
 		Mails:         &MailModel{coll: db.Collection(database.Mails)},
 		LoginAttempts: &LoginAttemptModel{coll: db.Collection(database.LoginAttempts)},
+		ResetRequests: &ResetRequestModel{coll: db.Collection(resetRequestsCollection)},
 		Orders:        &OrderModel{coll: db.Collection(database.Orders), reads: reads.Collection(database.Orders)},
 	}
 }

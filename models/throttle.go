@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"log/slog"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -51,4 +52,30 @@ func countInWindow(ctx context.Context, coll *mongo.Collection, key, field strin
 		err = coll.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: key}}, update, opts).Decode(out)
 	}
 	return err
+}
+
+// deleteExpired removes the throttle documents whose window and lockout are over.
+func deleteExpired(ctx context.Context, coll *mongo.Collection, now time.Time) (int64, error) {
+	res, err := coll.DeleteMany(ctx, bson.D{{Key: "expires", Value: bson.D{{Key: "$lte", Value: now}}}})
+	if err != nil {
+		return 0, err
+	}
+	return res.DeletedCount, nil
+}
+
+// runSweeper calls deleteExpired every interval until ctx is done (the embedded server has no
+// TTL indexes).
+func runSweeper(ctx context.Context, coll *mongo.Collection, every time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := deleteExpired(ctx, coll, time.Now()); err != nil && ctx.Err() == nil {
+				logger.Warn("delete expired throttle counters", "collection", coll.Name(), "err", err)
+			}
+		}
+	}
 }
