@@ -34,6 +34,9 @@ func (ctl *Controllers) page(c *gin.Context, title, path string) views.Page {
 				p.Flashes = append(p.Flashes, msg)
 			}
 		}
+		if len(p.Flashes) > 0 {
+			c.Header("Cache-Control", "no-store") // a message for this visitor only, shown once
+		}
 	}
 	return p
 }

@@ -25,7 +25,9 @@ const multipartMemory = 1 << 20
 // CSRFToken returns this session's token, creating it (and so the session) on first use: the
 // course's res.locals.csrfToken = req.csrfToken(). Only pages that render a form call it, so
 // anonymous product browsing stores no session.
+// A page that carries the token is no-store: a shared cache would hand it (and its session) to others.
 func CSRFToken(c *gin.Context) string {
+	c.Header("Cache-Control", "no-store")
 	s := sessions.Default(c)
 	if t, ok := s.Get(sessionKeyCSRF).(string); ok && t != "" {
 		return t

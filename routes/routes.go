@@ -53,14 +53,15 @@ func New(d Deps) (*gin.Engine, error) {
 		middleware.SecurityHeaders(d.Config.SendHSTS()),
 	)
 
+	root := withHEAD(&r.RouterGroup)
+
 	// Static files: no session, long cache with cache-busting URLs.
 	for _, p := range []string{"/css/*file", "/js/*file", "/images/products/*file"} {
-		r.GET(p, d.Assets.Serve, ctl.NotFound)
+		root.GET(p, d.Assets.Serve, ctl.NotFound)
 	}
-	r.GET("/favicon.svg", d.Assets.Serve)
-	r.GET("/images/uploads/:name", ctl.UploadedImage) // product images users uploaded (GridFS)
-	r.HEAD("/images/uploads/:name", ctl.UploadedImage)
-	r.GET("/healthz", ctl.Healthz)
+	root.GET("/favicon.svg", d.Assets.Serve)
+	root.GET("/images/uploads/:name", ctl.UploadedImage) // product images users uploaded (GridFS)
+	root.GET("/healthz", ctl.Healthz)
 
 	// The session chain every page goes through: bound how long its queries may wait (a second
 	// while the database is down), load the session (one read by _id, none without a cookie),
@@ -72,12 +73,12 @@ func New(d Deps) (*gin.Engine, error) {
 	}
 	csrf, currentUser := middleware.CSRF(abort), middleware.CurrentUser(ctl.Models.Users.ForRequest, abort)
 
-	site := r.Group("/", middleware.BodyLimit(formBodyLimit, abort))
+	site := withHEAD(r.Group("/", middleware.BodyLimit(formBodyLimit, abort)))
 	site.Use(loadSession...)
 	site.Use(csrf, currentUser)
 	loggedIn := site.Group("/", middleware.RequireLogin())
 	// The admin pages: logged in, and a body limit that fits the product form's image.
-	admin := r.Group("/admin", middleware.BodyLimit(uploadBodyLimit, abort))
+	admin := withHEAD(r.Group("/admin", middleware.BodyLimit(uploadBodyLimit, abort)))
 	admin.Use(loadSession...)
 	admin.Use(csrf, currentUser, middleware.RequireLogin())
 
@@ -136,4 +137,22 @@ func New(d Deps) (*gin.Engine, error) {
 	// Unknown URLs get the 404 page with the visitor's navigation (no CSRF check: nothing changes).
 	r.NoRoute(slices.Concat(loadSession, []gin.HandlerFunc{currentUser, ctl.NotFound})...)
 	return r, nil
+}
+
+// headGroup is a route group whose GET routes answer HEAD too, with the same handlers: net/http
+// drops the body of an answer to HEAD, so its status and headers are the GET's. Uptime monitors
+// and link checkers use HEAD; Gin answers it only for routes that name it.
+type headGroup struct{ *gin.RouterGroup }
+
+func withHEAD(g *gin.RouterGroup) headGroup { return headGroup{g} }
+
+// GET registers path for GET and HEAD.
+func (g headGroup) GET(path string, handlers ...gin.HandlerFunc) gin.IRoutes {
+	g.RouterGroup.HEAD(path, handlers...)
+	return g.RouterGroup.GET(path, handlers...)
+}
+
+// Group keeps the HEAD rule for the routes of a subgroup.
+func (g headGroup) Group(path string, handlers ...gin.HandlerFunc) headGroup {
+	return withHEAD(g.RouterGroup.Group(path, handlers...))
 }
