@@ -92,8 +92,11 @@ func saveSession(c *gin.Context) error {
 }
 
 // pageNumber reads ?page=N; anything that is not a positive number is page 1.
-func pageNumber(c *gin.Context) int {
-	n, err := strconv.Atoi(c.Query("page"))
+func pageNumber(c *gin.Context) int { return parsePage(c.Query("page")) }
+
+// parsePage is pageNumber's rule on the raw value (fuzzed in render_fuzz_test.go).
+func parsePage(s string) int {
+	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 {
 		return 1
 	}
