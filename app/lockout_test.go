@@ -20,8 +20,15 @@ const msgLoginLocked = "Too many failed logins for this email. Please wait 15 mi
 // attemptLogin posts the login form, optionally with an X-Forwarded-For header.
 func attemptLogin(t *testing.T, c *apptest.Client, email, password, forwardedFor string) *apptest.Response {
 	t.Helper()
-	form := url.Values{"_csrf": {c.CSRF("/login")}, "email": {email}, "password": {password}}
-	req, err := http.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+	return postFrom(t, c, "/login", url.Values{"email": {email}, "password": {password}}, forwardedFor)
+}
+
+// postFrom submits the form of page path (with a fresh CSRF token from it), optionally with an
+// X-Forwarded-For header: a client behind a proxy, for shops that trust 127.0.0.1.
+func postFrom(t *testing.T, c *apptest.Client, path string, form url.Values, forwardedFor string) *apptest.Response {
+	t.Helper()
+	form.Set("_csrf", c.CSRF(path))
+	req, err := http.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}

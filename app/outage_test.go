@@ -34,18 +34,40 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func TestDatabaseOutageGives503AndRecovers(t *testing.T) {
-	dir, addr := t.TempDir(), freeAddr(t)
-	emb := startFerretDB(t, dir, addr)
+// outageDB is the database of startOutageShop, which the test stops and brings back.
+type outageDB struct {
+	t         *testing.T
+	dir, addr string
+	emb       *database.Embedded
+}
+
+func (o *outageDB) stop() { o.emb.Stop() }
+
+// restart brings the same database back on the same address; it stops again when the test ends.
+func (o *outageDB) restart() {
+	o.emb = startFerretDB(o.t, o.dir, o.addr)
+	o.t.Cleanup(o.emb.Stop)
+}
+
+// startOutageShop starts a shop on a separate FerretDB (as an external MONGODB_URI) that the test
+// can stop and restart.
+func startOutageShop(t *testing.T) (*apptest.Shop, *outageDB) {
+	t.Helper()
+	o := &outageDB{t: t, dir: t.TempDir(), addr: freeAddr(t)}
+	o.emb = startFerretDB(t, o.dir, o.addr)
 	cfg := apptest.Config(t)
-	cfg.MongoURI = emb.URI("outage")
+	cfg.MongoURI = o.emb.URI("outage")
 	cfg.MongoDB = "outage"
-	shop := apptest.StartExternal(t, cfg)
+	return apptest.StartExternal(t, cfg), o
+}
+
+func TestDatabaseOutageGives503AndRecovers(t *testing.T) {
+	shop, outage := startOutageShop(t)
 	c := shop.Client(t)
 	c.LoginDemo()
 	apptest.ExpectStatus(t, c.Get("/healthz"), http.StatusOK)
 
-	emb.Stop()
+	outage.stop()
 	health := c.Get("/healthz")
 	apptest.ExpectStatus(t, health, http.StatusServiceUnavailable)
 	for _, p := range []string{"/", "/products", "/login"} {
@@ -57,8 +79,7 @@ func TestDatabaseOutageGives503AndRecovers(t *testing.T) {
 		mustNotContain(t, res.Body, "mongo", "server selection", "connection refused")
 	}
 
-	emb = startFerretDB(t, dir, addr)
-	defer emb.Stop()
+	outage.restart()
 	waitHealthy(t, c)
 	res := c.Get("/")
 	apptest.ExpectStatus(t, res, http.StatusOK)
@@ -83,15 +104,10 @@ func waitHealthy(t *testing.T, c *apptest.Client) {
 // visitor gets the same 503 page as everywhere else, not the 500 page, and the page works again
 // once the database is back.
 func TestFormPagesAnswer503WhenTheDatabaseIsDown(t *testing.T) {
-	dir, addr := t.TempDir(), freeAddr(t)
-	emb := startFerretDB(t, dir, addr)
-	cfg := apptest.Config(t)
-	cfg.MongoURI = emb.URI("outage")
-	cfg.MongoDB = "outage"
-	shop := apptest.StartExternal(t, cfg)
+	shop, outage := startOutageShop(t)
 	pages := []string{"/login", "/signup", "/reset", "/lessons/cookie"}
 
-	emb.Stop()
+	outage.stop()
 	for _, p := range pages {
 		res := shop.Client(t).Get(p) // a new visitor: no cookie, so only the save touches the database
 		apptest.ExpectStatus(t, res, http.StatusServiceUnavailable)
@@ -102,8 +118,7 @@ func TestFormPagesAnswer503WhenTheDatabaseIsDown(t *testing.T) {
 		}
 	}
 
-	emb = startFerretDB(t, dir, addr)
-	defer emb.Stop()
+	outage.restart()
 	waitHealthy(t, shop.Client(t))
 	for _, p := range pages {
 		c := shop.Client(t)

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -18,17 +17,10 @@ import (
 const msgResetThrottled = "Too many password reset requests. Please wait 15 minutes and try again."
 
 // requestReset posts the reset form for email as if from client address from (the shop trusts
-// 127.0.0.1 as its proxy in these tests) and returns the status.
+// 127.0.0.1 as its proxy in these tests).
 func requestReset(t *testing.T, c *apptest.Client, email, from string) *apptest.Response {
 	t.Helper()
-	form := url.Values{"_csrf": {c.CSRF("/reset")}, "email": {email}}
-	req, err := http.NewRequest(http.MethodPost, "/reset", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Forwarded-For", from)
-	return c.Do(req)
+	return postFrom(t, c, "/reset", url.Values{"email": {email}}, from)
 }
 
 func countMails(t *testing.T, shop *apptest.Shop, to string) int64 {

@@ -57,6 +57,20 @@ func getPaths(t *testing.T, shop *apptest.Shop, s *shopper) []string {
 	return out
 }
 
+// forEachVisitor calls fn for every path, first as "anonymous" (client gives a new visitor on
+// every call, so no page sees a session an earlier one made), then as "logged in" (the demo
+// shopper).
+func forEachVisitor(shop *apptest.Shop, demo *shopper, paths []string, fn func(who, path string, client func() *apptest.Client)) {
+	anonymous := func() *apptest.Client { return shop.Client(demo.t) }
+	loggedIn := func() *apptest.Client { return demo.Client }
+	for _, p := range paths {
+		fn("anonymous", p, anonymous)
+	}
+	for _, p := range paths {
+		fn("logged in", p, loggedIn)
+	}
+}
+
 // sameHeaders compares two answers' headers, except those that differ between any two answers
 // (Date, a new session's cookie) or that only a body has (its length, chunking). With
 // cookies, both answers must set a cookie or neither (for two new visitors; a logged-in
@@ -85,35 +99,23 @@ func TestEveryGETRouteAnswersHEAD(t *testing.T) {
 	shop := apptest.StartDefault(t)
 	demo := demoShopper(t, shop)
 	paths := getPaths(t, shop, demo)
-	for _, c := range []struct {
-		who    string
-		client *apptest.Client
-	}{{"anonymous", nil}, {"logged in", demo.Client}} {
-		for _, p := range paths {
-			client := c.client
-			if client == nil {
-				client = shop.Client(t) // a new visitor each time: no session from an earlier page
-			}
-			get := client.Get(p)
-			req, err := http.NewRequest(http.MethodHead, p, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c.client == nil {
-				client = shop.Client(t)
-			}
-			head := client.Do(req)
-			what := c.who + " " + p
-			if head.StatusCode != get.StatusCode {
-				t.Errorf("%s: HEAD %d, GET %d", what, head.StatusCode, get.StatusCode)
-				continue
-			}
-			if head.Body != "" {
-				t.Errorf("%s: HEAD has a body of %d bytes", what, len(head.Body))
-			}
-			sameHeaders(t, what, get.Header, head.Header, c.client == nil)
+	forEachVisitor(shop, demo, paths, func(who, p string, client func() *apptest.Client) {
+		get := client().Get(p)
+		req, err := http.NewRequest(http.MethodHead, p, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		head := client().Do(req)
+		what := who + " " + p
+		if head.StatusCode != get.StatusCode {
+			t.Errorf("%s: HEAD %d, GET %d", what, head.StatusCode, get.StatusCode)
+			return
+		}
+		if head.Body != "" {
+			t.Errorf("%s: HEAD has a body of %d bytes", what, len(head.Body))
+		}
+		sameHeaders(t, what, get.Header, head.Header, who == "anonymous")
+	})
 	req, _ := http.NewRequest(http.MethodHead, "/healthz", nil)
 	apptest.ExpectStatus(t, shop.Client(t).Do(req), http.StatusOK)
 }
@@ -137,27 +139,18 @@ func TestPagesWithASessionOrTokenAreNotCached(t *testing.T) {
 	demo := demoShopper(t, shop)
 	paths := getPaths(t, shop, demo)
 	carrying := map[string]bool{}
-	for _, c := range []struct {
-		who    string
-		client *apptest.Client
-	}{{"anonymous", nil}, {"logged in", demo.Client}} {
-		for _, p := range paths {
-			client := c.client
-			if client == nil {
-				client = shop.Client(t)
-			}
-			res := client.Get(p)
-			if !carriesSessionOrToken(res) {
-				continue
-			}
-			if c.client == nil {
-				carrying[p] = true
-			}
-			if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
-				t.Errorf("%s GET %s carries a session or token, Cache-Control %q", c.who, p, cc)
-			}
+	forEachVisitor(shop, demo, paths, func(who, p string, client func() *apptest.Client) {
+		res := client().Get(p)
+		if !carriesSessionOrToken(res) {
+			return
 		}
-	}
+		if who == "anonymous" {
+			carrying[p] = true
+		}
+		if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("%s GET %s carries a session or token, Cache-Control %q", who, p, cc)
+		}
+	})
 	for _, p := range []string{"/login", "/signup", "/reset", "/lessons/cookie"} {
 		if !carrying[p] {
 			t.Errorf("anonymous GET %s carries no token: the test above did not look at it", p)
