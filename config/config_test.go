@@ -142,7 +142,7 @@ func TestMemorySessionStoreIsForDevelopment(t *testing.T) {
 	if err != nil || cfg.SessionStore != SessionStoreMemory {
 		t.Fatalf("SESSION_STORE=memory in development: %q, %v", cfg.SessionStore, err)
 	}
-	_, err = Load(env(map[string]string{"APP_ENV": "production", "SESSION_SECRET": strings.Repeat("a", 32), "SESSION_STORE": "memory"}))
+	_, err = Load(env(production(map[string]string{"SESSION_STORE": "memory"})))
 	if err == nil || !strings.Contains(err.Error(), "production needs mongodb") {
 		t.Fatalf("production with SESSION_STORE=memory: err = %v", err)
 	}
