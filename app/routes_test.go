@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -128,8 +129,12 @@ func carriesSessionOrToken(res *apptest.Response) bool {
 			return true
 		}
 	}
-	return strings.Contains(res.Body, `name="_csrf"`) || strings.Contains(res.Body, "data-csrf=")
+	return csrfTokenInPage.MatchString(res.Body)
 }
+
+// csrfTokenInPage finds a real token (32 random bytes, base64url) in a form field or the admin
+// script's data attribute, not the words `name="_csrf"` in a page that documents them.
+var csrfTokenInPage = regexp.MustCompile(`(name="_csrf" value|data-csrf)="[A-Za-z0-9_-]{40,}"`)
 
 // TestPagesWithASessionOrTokenAreNotCached: a page that carries a CSRF token or a session cookie
 // must be Cache-Control: no-store, anonymous or not, or a shared cache (or Back after logout)
