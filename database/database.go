@@ -27,6 +27,8 @@ const (
 	Sessions      = "sessions"
 	Mails         = "mails"
 	LoginAttempts = "loginAttempts"
+	// One counter document per email and per client address, keyed by a hash, like loginAttempts.
+	ResetRequests = "resetRequests"
 	// The GridFS bucket "images" of uploaded product pictures (see uploads/).
 	ImageFiles  = "images.files"
 	ImageChunks = "images.chunks"
@@ -34,7 +36,7 @@ const (
 
 // collections the app creates up front, so their indexes (and the embedded server's SQLite
 // _id index) exist before the first request.
-var collections = []string{Products, Users, Orders, Sessions, Mails, LoginAttempts, ImageFiles, ImageChunks}
+var collections = []string{Products, Users, Orders, Sessions, Mails, LoginAttempts, ResetRequests, ImageFiles, ImageChunks}
 
 // Server names the kind of server at the other end, from its buildInfo.
 type Server string

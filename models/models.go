@@ -35,7 +35,7 @@ func New(db, reads *mongo.Database) *Models {
 		Users:         &UserModel{coll: db.Collection(database.Users), reads: reads.Collection(database.Users)},
 		Mails:         &MailModel{coll: db.Collection(database.Mails)},
 		LoginAttempts: &LoginAttemptModel{coll: db.Collection(database.LoginAttempts)},
-		ResetRequests: &ResetRequestModel{coll: db.Collection(resetRequestsCollection)},
+		ResetRequests: &ResetRequestModel{coll: db.Collection(database.ResetRequests)},
 		Orders:        &OrderModel{coll: db.Collection(database.Orders), reads: reads.Collection(database.Orders)},
 	}
 }

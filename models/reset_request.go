@@ -17,10 +17,6 @@ const (
 	ResetRequestWindow         = 15 * time.Minute
 )
 
-// resetRequestsCollection holds one counter document per email and per client address, keyed
-// by a hash (see throttleKey), like loginAttempts.
-const resetRequestsCollection = "resetRequests"
-
 // resetRequestCount is the part of a counter document Allow reads.
 type resetRequestCount struct {
 	Requests int `bson:"requests"`
