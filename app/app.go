@@ -135,16 +135,17 @@ func (a *App) build(ctx context.Context) error {
 	}
 	go images.RunSweeper(bg, imageSweepEvery, imageGrace, a.Models.Products.ImagesInUse, a.Logger)
 	ctl := &controllers.Controllers{
-		Config:   a.Config,
-		Models:   a.Models,
-		Views:    renderer,
-		Sessions: a.Sessions,
-		DB:       a.DB,
-		Logger:   a.Logger,
-		Mailer:   a.Mailer,
-		Images:   images,
+		Config:     a.Config,
+		Models:     a.Models,
+		Views:      renderer,
+		Sessions:   a.Sessions,
+		DB:         a.DB,
+		Logger:     a.Logger,
+		Mailer:     a.Mailer,
+		Images:     images,
+		Passwords:  controllers.NewPasswords(a.Config.BcryptCost),
+		Background: bg, // the session lab's slow save outlives its request, not the app
 	}
-	ctl.Background = bg // the session lab's slow save outlives its request, not the app
 	engine, err := routes.New(routes.Deps{Config: a.Config, Controllers: ctl, Sessions: a.Sessions, Assets: assets, Logger: a.Logger,
 		DatabaseDeadline: a.DB.RequestContext})
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/ginshop/ginshop/middleware"
 	"github.com/ginshop/ginshop/models"
@@ -19,20 +18,6 @@ import (
 // loginFailed is the one message for a wrong email and a wrong password alike, so the form does
 // not tell which accounts exist.
 const loginFailed = "Invalid email or password."
-
-// dummyHash is compared against when the email is unknown, so that answer takes as long as a
-// wrong password (same bcrypt cost) and timing does not reveal accounts either. Made once, on
-// the first login attempt.
-func (ctl *Controllers) dummyHash() string {
-	ctl.dummy.once.Do(func() {
-		h, err := bcrypt.GenerateFromPassword([]byte("no account has this password"), ctl.Config.BcryptCost)
-		if err != nil {
-			panic(err) // only for a cost outside bcrypt's range, which config never sets
-		}
-		ctl.dummy.hash = string(h)
-	})
-	return ctl.dummy.hash
-}
 
 type loginData struct {
 	views.Page
@@ -71,9 +56,14 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 	tooLong := len(password) > maxPasswordBytes
 	hash := user.Password
 	if err != nil || tooLong {
-		hash = ctl.dummyHash()
+		hash = "" // compared with the dummy hash: the same time, never a match
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || user.ID.IsZero() || tooLong {
+	matches, err := ctl.Passwords.Matches(c.Request.Context(), hash, password)
+	if err != nil {
+		ctl.fail(c, err)
+		return
+	}
+	if !matches || user.ID.IsZero() {
 		if err := ctl.Models.LoginAttempts.Failed(c.Request.Context(), attempt, time.Now()); err != nil {
 			ctl.fail(c, err)
 			return

@@ -127,7 +127,7 @@ func (ctl *Controllers) PostNewPassword(c *gin.Context) {
 		ctl.renderNewPassword(c, http.StatusUnprocessableEntity, userID.Hex(), token, msg, map[string]bool{"password": true})
 		return
 	}
-	hash, err := ctl.hashPassword(password)
+	hash, err := ctl.Passwords.Hash(c.Request.Context(), password)
 	if err != nil {
 		ctl.serverError(c, err)
 		return

@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/ginshop/ginshop/mail"
 	"github.com/ginshop/ginshop/models"
@@ -80,12 +79,6 @@ func passwordProblem(password string) string {
 	return ""
 }
 
-// hashPassword is bcrypt.hash(password, 12) (the cost comes from the configuration).
-func (ctl *Controllers) hashPassword(password string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(password), ctl.Config.BcryptCost)
-	return string(h), err
-}
-
 // GetSignup is GET /signup (exports.getSignup).
 func (ctl *Controllers) GetSignup(c *gin.Context) {
 	ctl.render(c, http.StatusOK, "auth/signup", signupData{Page: ctl.page(c, "Signup", "/signup")})
@@ -112,7 +105,7 @@ func (ctl *Controllers) PostSignup(c *gin.Context) {
 		return
 	}
 
-	hash, err := ctl.hashPassword(password)
+	hash, err := ctl.Passwords.Hash(c.Request.Context(), password)
 	if err != nil {
 		ctl.serverError(c, err)
 		return

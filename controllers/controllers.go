@@ -6,7 +6,6 @@ package controllers
 import (
 	"context"
 	"log/slog"
-	"sync"
 
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/mail"
@@ -31,12 +30,9 @@ type Controllers struct {
 	Logger   *slog.Logger
 	Mailer   mail.Mailer    // SMTP, or the development outbox
 	Images   *uploads.Store // uploaded product images, in GridFS
+	// Passwords runs bcrypt, one hash per CPU at a time.
+	Passwords *Passwords
 	// Background is cancelled when the app closes; work that outlives its request uses it
 	// instead of the request's context (the session lab's delayed save).
 	Background context.Context
-
-	dummy struct { // see dummyHash
-		once sync.Once
-		hash string
-	}
 }

@@ -8,7 +8,8 @@
 // concurrency with vegeta (github.com/tsenart/vegeta): anonymous GET /products, logged-in
 // GET /products, logged-in GET /cart and logged-in POST /cart. For each it prints requests/s,
 // p50/p99 latency, errors and the shop's peak RSS (VmHWM of the process, the embedded database
-// included). It then counts the database commands each scenario's request costs with the
+// included). After the last round it sends bursts (50 logins, 200 page views at once) and
+// counts failures. It then counts the database commands each scenario's request costs with the
 // driver's command monitor (an in-process shop on the same kind of database), and times a
 // restart of the binary on the data it has just written up to its first page.
 package main
@@ -33,6 +34,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -51,6 +53,7 @@ type options struct {
 	runs        int
 	binary      string
 	only        string
+	keep        bool
 }
 
 func main() {
@@ -61,6 +64,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 1, "rounds of all scenarios (each round on a freshly started shop)")
 	flag.StringVar(&o.binary, "binary", "", "a built shop binary (default: go build one)")
 	flag.StringVar(&o.only, "only", "", "run only scenarios whose name contains this")
+	flag.BoolVar(&o.keep, "keep", false, "keep the scratch directory (the shop's data and logs)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "shopload:", err)
@@ -103,7 +107,11 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(scratch)
+	if o.keep {
+		fmt.Fprintln(os.Stderr, "keeping", scratch)
+	} else {
+		defer os.RemoveAll(scratch)
+	}
 	bin := o.binary
 	if bin == "" {
 		bin = filepath.Join(scratch, "gin-shop")
@@ -123,6 +131,7 @@ func run(o options) error {
 
 	var all []result
 	var dataDir string
+	var burstReport strings.Builder
 	for round := 1; round <= o.runs; round++ {
 		dataDir = filepath.Join(scratch, fmt.Sprintf("data%d", round))
 		shop, err := startShop(bin, dataDir)
@@ -130,6 +139,9 @@ func run(o options) error {
 			return err
 		}
 		results, err := loadRound(shop, selected, o)
+		if err == nil && round == o.runs {
+			err = bursts(shop, &burstReport)
+		}
 		shop.stop()
 		if err != nil {
 			return err
@@ -141,6 +153,7 @@ func run(o options) error {
 		all = append(all, results...)
 	}
 	printTable(all, selected)
+	fmt.Print(burstReport.String())
 
 	costs, err := commandCosts(selected)
 	if err != nil {
@@ -156,6 +169,109 @@ func run(o options) error {
 		return fmt.Errorf("start-up: %w", err)
 	}
 	fmt.Printf("\nStart-up of the built binary on existing data to its first page (GET / answered 200): %s\n", startup.Round(time.Millisecond))
+	return nil
+}
+
+// bursts sends 50 logins through the real form at the same moment (bcrypt at the shop's own
+// cost 12), then 200 page views at once (anonymous /products and logged-in /cart), and reports
+// how many failed: they should all queue, none fail.
+func bursts(shop *shopProcess, out io.Writer) error {
+	v, err := logIn(shop.url)
+	if err != nil {
+		return err
+	}
+	type visitorForm struct {
+		client *http.Client
+		form   url.Values
+	}
+	const logins, views = 50, 200
+	// 50 different accounts, signed up through the real form first: 50 logins to one account
+	// from one address would (rightly) meet the login throttle after 5.
+	forms := make([]visitorForm, logins)
+	for i := range forms {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		form := func(page string) (url.Values, error) {
+			res, err := c.Get(shop.url + page)
+			if err != nil {
+				return nil, err
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			m := csrfField.FindSubmatch(b)
+			if m == nil {
+				return nil, fmt.Errorf("no _csrf on %s", page)
+			}
+			return url.Values{"_csrf": {string(m[1])}}, nil
+		}
+		email, password := fmt.Sprintf("burst%d@example.com", i), "burst-password"
+		signup, err := form("/signup")
+		if err != nil {
+			return err
+		}
+		signup.Set("email", email)
+		signup.Set("password", password)
+		signup.Set("confirmPassword", password)
+		res, err := c.PostForm(shop.url+"/signup", signup)
+		if err != nil {
+			return err
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusSeeOther {
+			return fmt.Errorf("signup %s: status %d", email, res.StatusCode)
+		}
+		login, err := form("/login")
+		if err != nil {
+			return err
+		}
+		login.Set("email", email)
+		login.Set("password", password)
+		forms[i] = visitorForm{c, login}
+	}
+	report := func(name string, n int, send func(i int) (*http.Response, error), ok int) {
+		statuses := make([]int, n)
+		start := make(chan struct{})
+		began := time.Now()
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				res, err := send(i)
+				if err != nil {
+					return // status 0: a transport error
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				statuses[i] = res.StatusCode
+			})
+		}
+		close(start)
+		wg.Wait()
+		failed := map[int]int{}
+		for _, st := range statuses {
+			if st != ok {
+				failed[st]++
+			}
+		}
+		text := "0"
+		if len(failed) > 0 {
+			text = fmt.Sprint(failed) // status → count; 0 is a transport error
+		}
+		fmt.Fprintf(out, "| %s | %d | %s | %s |\n", name, n, text, time.Since(began).Round(10*time.Millisecond))
+	}
+	fmt.Fprintf(out, "\n## Bursts (all requests sent at the same moment)\n\n| burst | requests | failed (not the expected status) | until the last answer |\n|---|---|---|---|\n")
+	report("POST /login of 50 accounts, bcrypt cost 12, expecting 303", logins, func(i int) (*http.Response, error) {
+		return forms[i].client.PostForm(shop.url+"/login", forms[i].form)
+	}, http.StatusSeeOther)
+	client := &http.Client{Timeout: time.Minute}
+	report("GET /products anonymous and /cart logged in, expecting 200", views, func(i int) (*http.Response, error) {
+		if i%2 == 0 {
+			return client.Get(shop.url + "/products")
+		}
+		req, _ := http.NewRequest("GET", shop.url+"/cart", nil)
+		req.Header.Set("Cookie", v.cookie)
+		return client.Do(req)
+	}, http.StatusOK)
 	return nil
 }
 
@@ -182,7 +298,7 @@ func startShop(bin, dataDir string) (*shopProcess, error) {
 		"EMBEDDED_MONGO_ADDR=127.0.0.1:"+strconv.Itoa(dbPort),
 		"APP_ENV=development",
 	)
-	logFile, err := os.Create(dataDir + ".log")
+	logFile, err := os.OpenFile(dataDir+".log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
