@@ -87,7 +87,7 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 
 // PostLogout is POST /logout (exports.postLogout): destroy the session, then redirect.
 func (ctl *Controllers) PostLogout(c *gin.Context) {
-	if err := middleware.LogOut(c); err != nil {
+	if err := middleware.DestroySession(c); err != nil {
 		ctl.fail(c, err)
 		return
 	}

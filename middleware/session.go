@@ -58,7 +58,10 @@ func CurrentUser(load UserLoader, abort Abort) gin.HandlerFunc {
 		switch {
 		case errors.Is(err, models.ErrNotFound):
 			// The user was deleted: end the session (deletes the document, expires the cookie).
-			_ = LogOut(c)
+			if err := DestroySession(c); err != nil {
+				abort(c, http.StatusServiceUnavailable, err)
+				return
+			}
 		case err != nil:
 			abort(c, http.StatusServiceUnavailable, err)
 			return
@@ -119,9 +122,6 @@ func LogIn(c *gin.Context, store *sessionstore.Store, name string, id bson.Objec
 		sessionKeyCSRF: newCSRFToken(),
 	})
 }
-
-// LogOut ends the session: req.session.destroy(() => res.redirect('/')).
-func LogOut(c *gin.Context) error { return DestroySession(c) }
 
 // DestroySession deletes the session document and expires the cookie: req.session.destroy(), plus
 // the res.clearCookie() that express-session leaves to the app.
