@@ -10,7 +10,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Order is a document of the orders collection. It keeps a copy of each product as it was
@@ -67,10 +66,9 @@ type OrderModel struct {
 	reads *mongo.Collection // the pages' reads (pooled)
 }
 
-// ByUser returns the user's orders, newest first.
+// ByUser returns the user's orders (Order.find({'user.userId': req.user._id})), newest first.
 func (m *OrderModel) ByUser(ctx context.Context, userID bson.ObjectID) ([]Order, error) {
-	cur, err := m.reads.Find(ctx, bson.D{{Key: "user.userId", Value: userID}},
-		options.Find().SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}))
+	cur, err := m.reads.Find(ctx, bson.D{{Key: "user.userId", Value: userID}})
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +79,8 @@ func (m *OrderModel) ByUser(ctx context.Context, userID bson.ObjectID) ([]Order,
 	for i := range orders {
 		orders[i].fillCreatedAt()
 	}
-	// Again in Go: orders without createdAt sort as null in the query, not by their time.
+	// Sorted here, not in the query: orders the Node app wrote have no createdAt, and a query
+	// would sort them as null instead of by the time their ObjectID holds.
 	slices.SortStableFunc(orders, func(a, b Order) int {
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
 			return c
