@@ -3,5 +3,5 @@
 // protocol with github.com/chromedp/chromedp, asserting on what the pages show.
 //
 // The package has only tests; run them with `go test ./e2e/` (part of `go test ./...`). See the
-// README section "Browser tests" for the browser it needs, failure artifacts and screenshots.
+// docs/TESTING.md section "Browser tests" for the browser it needs, failure artifacts and screenshots.
 package e2e
