@@ -53,6 +53,7 @@ type App struct {
 	Handler  http.Handler
 
 	stopBackground context.CancelFunc
+	nodeAppPublic  *os.Root // NODE_APP_PUBLIC_DIR, opened once; nil without it
 }
 
 // New builds the shop on an open database: seeds the demo data on a first start, creates the
@@ -133,6 +134,9 @@ func (a *App) build(ctx context.Context) error {
 	} else if moved > 0 {
 		a.Logger.Info("moved uploaded images from DATA_DIR/images into GridFS", "count", moved)
 	}
+	if err := a.shareImagesWithNodeApp(ctx, images); err != nil {
+		return fmt.Errorf("NODE_APP_PUBLIC_DIR: %w", err)
+	}
 	go images.RunSweeper(bg, imageSweepEvery, imageGrace, a.Models.Products.ImagesInUse, a.Logger)
 	ctl := &controllers.Controllers{
 		Config:     a.Config,
@@ -146,12 +150,42 @@ func (a *App) build(ctx context.Context) error {
 		Passwords:  controllers.NewPasswords(a.Config.BcryptCost),
 		Background: bg, // the session lab's slow save outlives its request, not the app
 	}
+	ctl.NodeAppPublic = a.nodeAppPublic // nil unless NODE_APP_PUBLIC_DIR is set
 	engine, err := routes.New(routes.Deps{Config: a.Config, Controllers: ctl, Sessions: a.Sessions, Assets: assets, Logger: a.Logger,
 		DatabaseDeadline: a.DB.RequestContext})
 	if err != nil {
 		return err
 	}
 	a.Handler = engine
+	return nil
+}
+
+// shareImagesWithNodeApp makes every product image show on the Node course app's pages as
+// well as on Gin Shop's (docs/NODE-APP.md) when NODE_APP_PUBLIC_DIR names the Node app's public
+// folder: the demo pictures and every uploaded image get a copy there, at the path of their
+// URL, and uploads keep it in step from here on. The same folder's pictures are served by
+// Gin Shop for the URLs it has no route for (controllers.NodeAppImage).
+func (a *App) shareImagesWithNodeApp(ctx context.Context, images *uploads.Store) error {
+	dir := a.Config.NodeAppPublicDir
+	if dir == "" {
+		return nil
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	a.nodeAppPublic = root
+	demo, err := public.CopyProductImages(root)
+	if err != nil {
+		return err
+	}
+	images.MirrorTo(root)
+	written, deleted, err := images.SyncMirror(ctx)
+	if err != nil {
+		return err
+	}
+	a.Logger.Info("sharing product images with the Node app", "folder", dir,
+		"demo_copied", demo, "uploads_copied", written, "stale_copies_deleted", deleted)
 	return nil
 }
 
@@ -178,6 +212,9 @@ func (a *App) Close(ctx context.Context) error {
 	}
 	if m, ok := a.Mailer.(interface{ Close() }); ok {
 		m.Close() // let mail being sent in the background finish
+	}
+	if a.nodeAppPublic != nil {
+		_ = a.nodeAppPublic.Close()
 	}
 	return a.DB.Close(ctx)
 }

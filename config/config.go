@@ -5,8 +5,11 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +35,10 @@ type Config struct {
 	Host                   string   // address the HTTP server listens on; empty = all interfaces
 	SeedDemo               bool     // create the demo user and products on an empty database
 	HSTS                   bool     // send Strict-Transport-Security in production (off behind a proxy that sets it)
+	// Beside the Node course app (docs/NODE-APP.md): its public/ folder, which Gin Shop serves
+	// images from and copies its own images into, so a product's image shows on both apps.
+	// Empty = not beside the Node app.
+	NodeAppPublicDir string
 	// BcryptCost is the work factor of every stored password hash. Not an environment variable:
 	// always DefaultBcryptCost in the shop; tests lower it because -race makes bcrypt very slow.
 	BcryptCost int
@@ -97,6 +104,8 @@ func Load(getenv func(string) string) (Config, error) {
 	cfg.Host = p.host("HOST", listenOn)
 	cfg.SeedDemo = p.boolean("SEED_DEMO", !cfg.IsProduction())
 	cfg.HSTS = p.boolean("HSTS", true)
+	// Beside the Node course app.
+	cfg.NodeAppPublicDir = p.existingDir("NODE_APP_PUBLIC_DIR")
 	if p.err != nil {
 		return Config{}, p.err
 	}
@@ -269,6 +278,29 @@ func (p *parser) publicURL(name string) string {
 		p.fail(name, "not a site address like https://shop.example.com")
 	}
 	return v
+}
+
+// existingDir accepts a folder that exists (made absolute, so logs say which one), or nothing.
+func (p *parser) existingDir(name string) string {
+	v := p.value(name)
+	if v == "" {
+		return ""
+	}
+	abs, err := filepath.Abs(v)
+	if err != nil {
+		p.fail(name, "%q: %v", v, err)
+		return ""
+	}
+	info, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		p.fail(name, "%q does not exist (the Node app's public folder, like ../node-shop/public)", v)
+	case err != nil:
+		p.fail(name, "%v", err)
+	case !info.IsDir():
+		p.fail(name, "%q is not a folder", v)
+	}
+	return abs
 }
 
 // host accepts an IP address or a host name to listen on (no port: that is PORT).

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -145,5 +147,34 @@ func TestMemorySessionStoreIsForDevelopment(t *testing.T) {
 	_, err = Load(env(production(map[string]string{"SESSION_STORE": "memory"})))
 	if err == nil || !strings.Contains(err.Error(), "production needs mongodb") {
 		t.Fatalf("production with SESSION_STORE=memory: err = %v", err)
+	}
+}
+
+func TestNodeAppPublicDirMustBeAnExistingFolder(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "app.js")
+	if err := os.WriteFile(file, []byte("//"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{filepath.Join(dir, "missing"), file} {
+		_, err := Load(env(map[string]string{"NODE_APP_PUBLIC_DIR": v}))
+		if err == nil || !strings.HasPrefix(err.Error(), "NODE_APP_PUBLIC_DIR: ") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: err = %v, want one line naming NODE_APP_PUBLIC_DIR", v, err)
+		}
+	}
+
+	t.Chdir(dir)
+	if err := os.Mkdir("public", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(env(map[string]string{"NODE_APP_PUBLIC_DIR": "public"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "public"); cfg.NodeAppPublicDir != want {
+		t.Fatalf("NodeAppPublicDir = %q, want %q (absolute)", cfg.NodeAppPublicDir, want)
+	}
+	if cfg, _ := Load(env(nil)); cfg.NodeAppPublicDir != "" {
+		t.Fatalf("default NodeAppPublicDir = %q, want empty", cfg.NodeAppPublicDir)
 	}
 }

@@ -6,6 +6,7 @@ package controllers
 import (
 	"context"
 	"log/slog"
+	"os"
 
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/mail"
@@ -30,6 +31,9 @@ type Controllers struct {
 	Logger   *slog.Logger
 	Mailer   mail.Mailer    // SMTP, or the development outbox
 	Images   *uploads.Store // uploaded product images, in GridFS
+	// NodeAppPublic is the Node course app's public folder (NODE_APP_PUBLIC_DIR), whose
+	// pictures NodeAppImage serves; nil when Gin Shop does not run beside the Node app.
+	NodeAppPublic *os.Root
 	// Passwords runs bcrypt, one hash per CPU at a time.
 	Passwords *Passwords
 	// Background is cancelled when the app closes; work that outlives its request uses it

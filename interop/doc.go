@@ -1,8 +1,10 @@
-// Package interop holds the tests that run Gin Shop beside the Node course's session stack:
-// the Express app in express/ (express-session, connect-mongodb-session, connect-flash,
-// bcryptjs) is started with node on the same database, cookie name, secret and path, and each
-// test checks one direction of sharing logins, flashes, users, carts and orders.
+// Package interop holds the tests that run Gin Shop beside the Node course's app: the Express
+// app in express/ (express-session, connect-mongodb-session, connect-flash, bcryptjs, and the
+// course's express.static and product pages as far as images go) is started with node on the
+// same database, cookie name, secret, path and public folder, and each test checks one
+// direction of sharing logins, flashes, users, carts, orders and product images.
 //
-// Run `(cd interop/express && npm ci)` once; without node or its modules the tests skip,
-// and fail when CI is set (as .ci/run does).
+// Run `(cd interop/express && npm ci)` once. The tests run whenever node and the fixture's
+// modules are there; without them the tests that need the Express app skip, and fail when CI
+// is set (as .ci/run does). The tests of NODE_APP_PUBLIC_DIR's folder rules need no node.
 package interop

@@ -34,7 +34,7 @@ type expressApp struct {
 }
 
 // startExpress runs express/app.js on a free port against shop's database, with shop's
-// cookie name and secrets. Without node (or without `npm ci` having run) the test is skipped,
+// cookie name and secrets, serving shop's NODE_APP_PUBLIC_DIR if it has one. Without node (or without `npm ci` having run) the test is skipped,
 // or fails in CI.
 func startExpress(t *testing.T, shop *apptest.Shop) *expressApp {
 	t.Helper()
@@ -67,6 +67,9 @@ func startExpress(t *testing.T, shop *apptest.Shop) *expressApp {
 		"SESSION_NAME="+shop.Config.SessionName,
 		"PORT=0",
 	)
+	if dir := shop.Config.NodeAppPublicDir; dir != "" {
+		cmd.Env = append(cmd.Env, "PUBLIC_DIR="+dir) // the folder Gin Shop was told
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -6,8 +6,11 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"io/fs"
 	"net/http"
+	"os"
+	"path"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -66,4 +69,40 @@ func (a *Assets) Serve(c *gin.Context) {
 	c.Header("ETag", `"`+v+`"`)
 	a.files.ServeHTTP(c.Writer, c.Request)
 	c.Abort()
+}
+
+// productImages is the folder of the demo products' pictures (their imageUrl is
+// /images/products/<file>).
+const productImages = "images/products"
+
+// CopyProductImages copies the demo products' pictures into root (the Node course app's public
+// folder, docs/NODE-APP.md) at the path of their URL, so the Node app's express.static serves
+// them too. A file that is already there is left as it is: it may be the Node app's own.
+// It returns how many files it wrote.
+func CopyProductImages(root *os.Root) (int, error) {
+	entries, err := fs.ReadDir(files, productImages)
+	if err != nil {
+		return 0, err
+	}
+	if err := root.MkdirAll(productImages, 0o755); err != nil {
+		return 0, err
+	}
+	written := 0
+	for _, e := range entries {
+		name := path.Join(productImages, e.Name())
+		if _, err := root.Stat(name); err == nil {
+			continue
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return written, err
+		}
+		data, err := fs.ReadFile(files, name)
+		if err != nil {
+			return written, err
+		}
+		if err := root.WriteFile(name, data, 0o644); err != nil {
+			return written, err
+		}
+		written++
+	}
+	return written, nil
 }

@@ -57,7 +57,7 @@ func New(d Deps) (*gin.Engine, error) {
 
 	// Static files: no session, long cache with cache-busting URLs.
 	for _, p := range []string{"/css/*file", "/js/*file", "/images/products/*file"} {
-		root.GET(p, d.Assets.Serve, ctl.NotFound)
+		root.GET(p, d.Assets.Serve, ctl.NodeAppImage, ctl.NotFound) // then the Node app's picture, if any
 	}
 	root.GET("/favicon.svg", d.Assets.Serve)
 	root.GET("/images/uploads/:name", ctl.UploadedImage) // product images users uploaded (GridFS)
@@ -135,7 +135,8 @@ func New(d Deps) (*gin.Engine, error) {
 	// Errors (controllers/error.js)
 	site.GET("/500", ctl.ErrorPage)
 	// Unknown URLs get the 404 page with the visitor's navigation (no CSRF check: nothing changes).
-	r.NoRoute(slices.Concat(loadSession, []gin.HandlerFunc{currentUser, ctl.NotFound})...)
+	// Before that, a picture of the Node course app's public folder, when it is configured.
+	r.NoRoute(slices.Concat([]gin.HandlerFunc{ctl.NodeAppImage}, loadSession, []gin.HandlerFunc{currentUser, ctl.NotFound})...)
 	return r, nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"path"
 	"regexp"
 	"strings"
@@ -70,6 +71,7 @@ type Store struct {
 	db       *mongo.Database // writes, and the reads that decide them (the sweep)
 	reads    *mongo.Database // serving images (pooled), so a download never holds up writes
 	maxBytes int64
+	mirror   *os.Root // the Node app's public folder, which gets a copy of every image; nil = none (mirror.go)
 }
 
 // New uses the bucket "images" of db for writes and of reads (the same database through the
@@ -179,6 +181,10 @@ func (s *Store) Save(ctx context.Context, img *Image) (string, error) {
 	if err := s.put(ctx, name, img.ContentType(), img.data); err != nil {
 		return "", err
 	}
+	if err := s.copyToMirror(name, img.data); err != nil {
+		_ = s.bucket().Delete(context.WithoutCancel(ctx), name) // or the sweeper takes it
+		return "", err
+	}
 	return URLPrefix + name, nil
 }
 
@@ -200,7 +206,7 @@ func (s *Store) Remove(ctx context.Context, url string) error {
 	if err := s.bucket().Delete(ctx, name); err != nil && !errors.Is(err, mongo.ErrFileNotFound) {
 		return err
 	}
-	return nil
+	return s.removeFromMirror(name)
 }
 
 // Stored is what the files document says about a stored image.

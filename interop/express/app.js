@@ -1,11 +1,16 @@
 // A minimal Express app with the Node course's session stack, for the Go tests in interop/:
 // express-session + connect-mongodb-session + connect-flash, logging in against the same
 // `users` collection as Gin Shop (bcryptjs, email matched exactly as the course does), and
-// answering JSON so the tests can read req.session. Not a shop: only what the tests need.
+// answering JSON so the tests can read req.session. Not a shop: only what the tests need, plus
+// the course's product pages as far as images go (express.static on public/, and
+// <img src="<%= product.imageUrl %>"> printed as stored).
 //
-// Environment: MONGODB_URI, MONGODB_DB, SESSION_SECRET, SESSION_NAME (connect.sid), PORT.
+// Environment: MONGODB_URI, MONGODB_DB, SESSION_SECRET, SESSION_NAME (connect.sid), PORT,
+// PUBLIC_DIR (default: public/ beside this file; the tests use a copy, which Gin Shop writes to).
 // It prints "listening on <port>" once it accepts requests.
 'use strict';
+
+const path = require('path');
 
 const express = require('express');
 const session = require('express-session');
@@ -27,6 +32,7 @@ const MONGODB_DB = env('MONGODB_DB');
 const SESSION_SECRET = env('SESSION_SECRET');
 const SESSION_NAME = process.env.SESSION_NAME || 'connect.sid';
 const PORT = Number(process.env.PORT || 0);
+const PUBLIC_DIR = process.env.PUBLIC_DIR || path.join(__dirname, 'public');
 
 const store = new MongoDBStore({ uri: MONGODB_URI, databaseName: MONGODB_DB, collection: 'sessions' });
 // FerretDB v1 refuses the TTL index the store creates at start-up: log it, as the course app does.
@@ -40,6 +46,7 @@ const orders = db.collection('orders');
 
 const app = express();
 app.use(express.urlencoded({ extended: false }));
+app.use(express.static(PUBLIC_DIR)); // the course's app.use(express.static(path.join(__dirname, 'public')))
 app.use(
   session({
     secret: SESSION_SECRET.split(','),
@@ -151,6 +158,34 @@ app.post('/create-order', wrap(async (req, res) => {
   const r = await orders.insertOne({ products: lines, user: { email: user.email, userId: user._id }, __v: 0 });
   await users.updateOne({ _id: user._id }, { $set: { cart: { items: [] } } });
   res.json({ _id: r.insertedId });
+}));
+
+// The course's postAddProduct: imageUrl is the URL typed in the form, stored as it is.
+app.post('/admin/add-product', wrap(async (req, res) => {
+  const user = await currentUser(req);
+  if (!user) return res.status(401).json({ error: 'not logged in' });
+  const { title, imageUrl, price, description } = req.body;
+  const r = await products.insertOne({ title, price: Number(price), description, imageUrl, userId: user._id, __v: 0 });
+  res.status(201).json({ _id: r.insertedId });
+}));
+
+// What EJS's <%= %> does to a value.
+const escapeHTML = s => String(s).replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' })[c]);
+const card = p => `<article class="card product-item"><h1 class="product__title">${escapeHTML(p.title)}</h1>` +
+  `<div class="card__image"><img src="${escapeHTML(p.imageUrl)}" alt="${escapeHTML(p.title)}"></div></article>`;
+
+// shop/product-list.ejs, reduced to what images need: every product's card.
+app.get('/products', wrap(async (req, res) => {
+  const all = await products.find({}).toArray();
+  res.type('html').send(`<!DOCTYPE html><main>${all.map(card).join('')}</main>`);
+}));
+
+// shop/product-detail.ejs: <img src="<%= product.imageUrl %>">.
+app.get('/products/:productId', wrap(async (req, res) => {
+  if (!ObjectId.isValid(req.params.productId)) return res.status(404).send('Page Not Found!');
+  const p = await products.findOne({ _id: new ObjectId(req.params.productId) });
+  if (!p) return res.status(404).send('Page Not Found!');
+  res.type('html').send(`<!DOCTYPE html><main>${card(p)}</main>`);
 }));
 
 app.use((err, req, res, next) => {
