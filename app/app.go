@@ -82,6 +82,7 @@ func (a *App) build(ctx context.Context) error {
 		secrets = []string{s}
 	}
 	storeCfg := sessionstore.Config{
+		Name:            a.Config.SessionName,
 		Secrets:         secrets,
 		IdleTimeout:     a.Config.SessionIdleTimeout,
 		AbsoluteTimeout: a.Config.SessionAbsoluteTimeout,

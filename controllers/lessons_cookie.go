@@ -11,6 +11,7 @@ import (
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginshop/ginshop/sessionstore"
 	"github.com/ginshop/ginshop/views"
 )
 
@@ -23,10 +24,6 @@ import (
 // by hand, with no cookie helper in between.
 
 const lessonCookieName = "loggedIn"
-
-// sessionKeyLessonHeader carries the Set-Cookie line just sent to the next page view, so the
-// page can show it after the redirect.
-const sessionKeyLessonHeader = "lessonSetCookie"
 
 var lessonValue = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
@@ -63,11 +60,10 @@ func (ctl *Controllers) GetCookieLesson(c *gin.Context) {
 		}
 	}
 	data.Believed = data.LoggedInValue == "true"
-	if s, ok := session(c); ok {
-		if h, ok := s.Get(sessionKeyLessonHeader).(string); ok {
-			data.SentHeader = h
-			s.Delete(sessionKeyLessonHeader)
-		}
+	s := sessions.Default(c)
+	if h, ok := s.Get(sessionstore.KeyLessonSetCookie).(string); ok {
+		data.SentHeader = h
+		s.Delete(sessionstore.KeyLessonSetCookie)
 	}
 	ctl.render(c, http.StatusOK, "lessons/cookie", data)
 }
@@ -93,7 +89,7 @@ func (ctl *Controllers) PostCookieLesson(c *gin.Context) {
 		return
 	}
 	c.Writer.Header().Add("Set-Cookie", line) // res.setHeader('Set-Cookie', line)
-	sessions.Default(c).Set(sessionKeyLessonHeader, line)
+	sessions.Default(c).Set(sessionstore.KeyLessonSetCookie, line)
 	ctl.redirect(c, "/lessons/cookie")
 }
 
@@ -102,7 +98,7 @@ func (ctl *Controllers) PostCookieLesson(c *gin.Context) {
 func (ctl *Controllers) PostCookieLessonDelete(c *gin.Context) {
 	line := lessonCookieName + "=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
 	c.Writer.Header().Add("Set-Cookie", line)
-	sessions.Default(c).Set(sessionKeyLessonHeader, line)
+	sessions.Default(c).Set(sessionstore.KeyLessonSetCookie, line)
 	ctl.redirect(c, "/lessons/cookie")
 }
 

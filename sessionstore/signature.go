@@ -82,3 +82,20 @@ func validID(id string) bool {
 	}
 	return true
 }
+
+// Sign signs value with the current secret, the way the session cookie is signed, for other
+// cookies the app must be able to trust (the CSRF secret of a visitor without a session).
+func (s *Store) Sign(value string) string { return encodeSignedValue(value, s.cfg.Secrets[0]) }
+
+// Unsign returns the value of a cookie made by Sign, if its signature matches any secret.
+func (s *Store) Unsign(raw string) (string, bool) {
+	v, err := url.PathUnescape(raw)
+	if err != nil || !strings.HasPrefix(v, signedPrefix) {
+		return "", false
+	}
+	return unsign(v[len(signedPrefix):], s.cfg.Secrets)
+}
+
+func encodeSignedValue(value, secret string) string {
+	return url.QueryEscape(signedPrefix + sign(value, secret))
+}
