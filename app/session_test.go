@@ -118,7 +118,10 @@ func TestLoginSavesSessionBeforeRedirect(t *testing.T) {
 func TestLoginRegeneratesSessionID(t *testing.T) {
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
-	token := c.CSRF("/login") // the login form creates the pre-login session (for its CSRF token)
+	// A pre-login session: the session lab stores a value.
+	apptest.ExpectStatus(t, c.Submit("/lessons/session", "/lessons/session/value",
+		url.Values{"key": {"before"}, "value": {"login"}, "mode": {"save"}}), http.StatusSeeOther)
+	token := c.CSRF("/login")
 	before := c.Cookie("connect.sid")
 	oldID := sessionID(t, before)
 	if docs := sessionDocs(t, shop); len(docs) != 1 || docs[0]["_id"] != oldID {

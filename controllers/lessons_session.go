@@ -155,7 +155,16 @@ func (ctl *Controllers) PostSessionValue(c *gin.Context) {
 		return
 	}
 
-	if f.Mode == modeRedirect && s.ID() != "" {
+	if f.Mode == modeRedirect {
+		if s.ID() == "" {
+			// The slow save needs a stored session to write into: store it now, still
+			// without the value (an empty req.session.lesson).
+			s.Set(sessionstore.KeyLesson, map[string]any{})
+			if err := s.Save(); err != nil {
+				ctl.fail(c, err)
+				return
+			}
+		}
 		// res.redirect() without waiting for req.session.save(cb): the browser is already
 		// asking for the next page while the (slow) store is still writing.
 		ctl.saveLater(s.ID(), f.Key, f.Value)
