@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gin-contrib/sessions"
-	"github.com/gin-gonic/gin"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -143,50 +142,6 @@ func TestMemoryStoreIsCapped(t *testing.T) {
 	}
 	if sess := env.get(cookies[4]); sess.ID() != "" {
 		t.Error("the session that expires first was kept")
-	}
-}
-
-// Login on both stores: the old document goes, the new session holds only what was set after
-// Regenerate, and it is stored, with its cookie, before the handler redirects.
-func TestRegenerateThenSaveStoresANewSession(t *testing.T) {
-	for name, newEnv := range map[string]func(*testing.T) *testEnv{
-		"mongodb": func(t *testing.T) *testEnv { return newTestEnv(t) },
-		"memory":  func(t *testing.T) *testEnv { return newMemoryEnv(t) },
-	} {
-		t.Run(name, func(t *testing.T) {
-			env := newEnv(t)
-			old := env.login(map[string]any{"lesson": map[string]any{"k": "pre-login"}})
-			oldID := env.idOf(old)
-
-			var during string
-			rec := env.serve(http.MethodPost, old, func(c *gin.Context) {
-				if err := Regenerate(c); err != nil {
-					t.Error(err)
-					return
-				}
-				s := sessions.Default(c)
-				s.Set(KeyIsLoggedIn, true)
-				if err := s.Save(); err != nil {
-					t.Error(err)
-				}
-				during = s.ID()
-			})
-			fresh := responseCookie(rec)
-			if fresh == nil {
-				t.Fatal("Regenerate and Save set no cookie")
-			}
-			newID := env.idOf(fresh)
-			if newID == oldID || newID != during {
-				t.Fatalf("new id %q, old %q, the handler's %q", newID, oldID, during)
-			}
-			if _, ok, _ := env.store.Document(context.Background(), oldID); ok {
-				t.Error("the pre-login document is still stored")
-			}
-			sess := env.get(fresh)
-			if sess.Get(KeyIsLoggedIn) != true || sess.Get(KeyLesson) != nil {
-				t.Errorf("the new cookie opens isLoggedIn=%v lesson=%v", sess.Get(KeyIsLoggedIn), sess.Get(KeyLesson))
-			}
-		})
 	}
 }
 
