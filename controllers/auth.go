@@ -94,6 +94,7 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 // worthless. The session keeps {_id, email} of the user, never a password hash or a cart, and a
 // CSRF secret of its own: the pre-login tokens stop working.
 func (ctl *Controllers) logIn(c *gin.Context, user models.User, next string) {
+	c.Set(endedSessionKey, sessions.Default(c).ID()) // for the lessons: the pre-login id is gone
 	if err := sessionstore.Regenerate(c); err != nil {
 		ctl.fail(c, err)
 		return
@@ -102,6 +103,7 @@ func (ctl *Controllers) logIn(c *gin.Context, user models.User, next string) {
 	s.Set(sessionstore.KeyIsLoggedIn, true)
 	s.Set(sessionstore.KeyUser, map[string]any{"_id": user.ID, "email": user.Email})
 	s.Set(sessionstore.KeyCSRFSecret, middleware.NewCSRFSecret())
+	nodeLine(c, "req.session.regenerate(() => { req.session.isLoggedIn = true; req.session.user = user; req.session.save(() => res.redirect('/')) })")
 	ctl.redirect(c, next)
 }
 
@@ -112,7 +114,12 @@ func (ctl *Controllers) PostLogout(c *gin.Context) {
 		ctl.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/")
+	to := "/"
+	if next := c.Query("next"); strings.HasPrefix(next, "/lessons") {
+		to = safeNext(next) // the session lab's logout button comes back to the lab
+		nodeLine(c, "req.session.destroy(() => res.redirect('/'))")
+	}
+	ctl.redirectWithoutSaving(c, to)
 }
 
 // safeNext keeps a "return to" address only if the Location finally sent is a path of this site.

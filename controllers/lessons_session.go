@@ -53,6 +53,7 @@ type sessionLabData struct {
 	Form       labForm
 	MaxKeys    int
 	MaxValue   int
+	Happened   whatHappened // what the last lesson action and this page did to the session
 }
 
 type labCookie struct {
@@ -102,6 +103,10 @@ func (ctl *Controllers) sessionLab(c *gin.Context, form labForm) (sessionLabData
 		Form:       form,
 		MaxKeys:    maxLessonKeys,
 		MaxValue:   maxLessonValue,
+	}
+	var err error
+	if data.Happened, err = ctl.whatHappened(c); err != nil {
+		return data, err
 	}
 	for k, v := range lessonValues(sessions.Default(c)) {
 		data.Lesson = append(data.Lesson, labValue{Key: k, Value: v})
@@ -168,13 +173,15 @@ func (ctl *Controllers) PostSessionValue(c *gin.Context) {
 		// res.redirect() without waiting for req.session.save(cb): the browser is already
 		// asking for the next page while the (slow) store is still writing.
 		ctl.saveLater(s.ID(), f.Key, f.Value)
-		c.Redirect(http.StatusSeeOther, "/lessons/session?pending="+f.Key)
+		nodeLine(c, "req.session.lesson[key] = value; res.redirect('/lessons/session') // no save(cb): the store writes later")
+		ctl.redirectWithoutSaving(c, "/lessons/session?pending="+f.Key)
 		return
 	}
 	lesson := lessonValues(s)
 	lesson[f.Key] = f.Value
 	s.Set(sessionstore.KeyLesson, toAny(lesson)) // req.session.lesson[key] = value
-	ctl.redirect(c, "/lessons/session")          // req.session.save(() => res.redirect('/lessons/session'))
+	nodeLine(c, "req.session.lesson[key] = value; req.session.save(() => res.redirect('/lessons/session'))")
+	ctl.redirect(c, "/lessons/session") // req.session.save(() => res.redirect('/lessons/session'))
 }
 
 // saveLater stores the value slowStoreDelay from now, through the same store, with the app's
@@ -222,13 +229,16 @@ func (ctl *Controllers) PostSessionForgetCookie(c *gin.Context) {
 			to += "?" + url.Values{"orphan": {shortPrefix(id)}, "until": {strconv.FormatInt(until.Unix(), 10)}}.Encode()
 		}
 	}
+	c.Set(endedSessionKey, sessions.Default(c).ID())
 	sessionstore.ClearCookieOnly(c)
-	c.Redirect(http.StatusSeeOther, to) // no save: the document is left exactly as it is
+	nodeLine(c, "res.clearCookie('connect.sid'); res.redirect('/lessons/session') // no req.session.destroy()")
+	ctl.redirectWithoutSaving(c, to) // no save: the document is left exactly as it is
 }
 
 // PostSessionDestroy is POST /lessons/session/destroy: req.session.destroy(() => res.redirect(...)).
 func (ctl *Controllers) PostSessionDestroy(c *gin.Context) {
 	id := sessions.Default(c).ID()
+	c.Set(endedSessionKey, id)
 	if err := sessionstore.Destroy(c); err != nil {
 		ctl.fail(c, err)
 		return
@@ -237,7 +247,8 @@ func (ctl *Controllers) PostSessionDestroy(c *gin.Context) {
 	if id != "" {
 		to += "?destroyed=" + shortPrefix(id)
 	}
-	c.Redirect(http.StatusSeeOther, to)
+	nodeLine(c, "req.session.destroy(() => res.redirect('/lessons/session'))")
+	ctl.redirectWithoutSaving(c, to)
 }
 
 // checkLessonValue returns the message for a bad form, or "".

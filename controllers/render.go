@@ -61,6 +61,18 @@ func (ctl *Controllers) redirect(c *gin.Context, to string) {
 		ctl.fail(c, err)
 		return
 	}
+	ctl.redirectWithoutSaving(c, to)
+}
+
+// redirectWithoutSaving redirects at once, res.redirect(to) with no save before it: after
+// Destroy (nothing left to save), or the session lab's deliberate race. A lesson action's
+// redirect also keeps what the request did for the next page (see lessons_trace.go).
+func (ctl *Controllers) redirectWithoutSaving(c *gin.Context, to string) {
+	to, err := ctl.keepForNextPage(c, to)
+	if err != nil {
+		ctl.fail(c, err)
+		return
+	}
 	c.Redirect(http.StatusSeeOther, to)
 }
 

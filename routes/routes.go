@@ -143,11 +143,11 @@ func New(d Deps) (*gin.Engine, error) {
 }
 
 // isLessonPage picks the requests whose session is traced for the lessons' "what just
-// happened" panels: the lesson pages and the login and logout they send students to.
+// happened" panels: the lesson pages, and a login or logout that returns to one of them.
 func isLessonPage(c *gin.Context) bool {
 	p := c.Request.URL.Path
 	return strings.HasPrefix(p, "/lessons/") || p == "/lessons" ||
-		(c.Request.Method == http.MethodPost && (p == "/login" || p == "/logout") && c.Query("from") == "lessons")
+		((p == "/login" || p == "/logout") && strings.HasPrefix(c.Query("next"), "/lessons"))
 }
 
 // headGroup is a route group whose GET routes answer HEAD too, with the same handlers: net/http

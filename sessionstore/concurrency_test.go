@@ -92,6 +92,31 @@ func TestTwentyParallelSavesOfDifferentKeysAllSurvive(t *testing.T) {
 		}
 	})
 
+	t.Run("first lesson keys", func(t *testing.T) {
+		env := newTestEnv(t)
+		cookie := env.login(map[string]any{KeyIsLoggedIn: true}) // no lesson stored yet
+		lessonKeys(t, env, cookie)
+	})
+	t.Run("reading a flash keeps one added meanwhile", func(t *testing.T) {
+		env := newTestEnv(t)
+		cookie := env.login(map[string]any{KeyIsLoggedIn: true})
+		env.visit(cookie, func(s *Session) { s.AddFlash("old error", "error") })
+		env.inParallel(cookie, 2, func(i int, s sessions.Session) {
+			if i == 0 {
+				_ = s.Flashes("error")
+			} else {
+				s.AddFlash("Product added.", "success")
+			}
+		})
+		doc := env.doc(env.idOf(cookie))
+		if v, _ := doc.Lookup("session", "flash", "success", "0").StringValueOK(); v != "Product added." {
+			t.Fatalf("a flash added in parallel was lost: %v", doc.Lookup("session", "flash"))
+		}
+		if _, err := doc.LookupErr("session", "flash", "error"); err == nil {
+			t.Fatal("the flash that was read is still stored")
+		}
+	})
+
 	t.Run("a deleted key beside a set", func(t *testing.T) {
 		env := newTestEnv(t)
 		cookie := env.login(map[string]any{"gone": "x", "lesson": map[string]any{"gone": "x", "kept": "y"}})

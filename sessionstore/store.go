@@ -323,31 +323,39 @@ func (s *Store) changes(sess *Session) (set bson.D, unset []string, changed []st
 	return set, unset, changed, nil
 }
 
-// subChanges compares a document value with the one loaded (loaded holds {k: value} as
-// BSON), sub-key by sub-key: $set for new or changed sub-keys, $unset for removed ones. ok is
-// false when either is not a non-empty document.
+// subChanges compares a document value with the one loaded (loaded holds {k: value} as BSON,
+// nil when k was not stored), sub-key by sub-key: $set for new or changed sub-keys, $unset for
+// removed ones. Parallel requests that each add a lesson value or a flash of another type keep
+// both, even when the document did not exist yet (MongoDB creates the parent). ok is false when
+// a whole-value $set is needed: the value is not a document, the stored one was not a
+// document, or the value is an empty document where none was stored.
 func subChanges(k string, loaded []byte, ev any) (set bson.D, unset []string, ok bool) {
 	newDoc, isDoc := ev.(bson.D)
-	if !isDoc || len(newDoc) == 0 || loaded == nil {
+	if !isDoc {
 		return nil, nil, false
 	}
-	old, isOld := bson.Raw(loaded).Lookup(k).DocumentOK()
-	if !isOld {
-		return nil, nil, false
-	}
-	elems, err := old.Elements()
-	if err != nil || len(elems) == 0 {
-		return nil, nil, false
-	}
-	prefix := "session." + k + "."
-	oldBytes := make(map[string][]byte, len(elems))
-	for _, e := range elems {
-		b, err := fieldBytes(e.Key(), e.Value())
+	oldBytes := map[string][]byte{}
+	if loaded != nil {
+		old, isOld := bson.Raw(loaded).Lookup(k).DocumentOK()
+		if !isOld {
+			return nil, nil, false
+		}
+		elems, err := old.Elements()
 		if err != nil {
 			return nil, nil, false
 		}
-		oldBytes[e.Key()] = b
+		for _, e := range elems {
+			b, err := fieldBytes(e.Key(), e.Value())
+			if err != nil {
+				return nil, nil, false
+			}
+			oldBytes[e.Key()] = b
+		}
 	}
+	if len(newDoc) == 0 && len(oldBytes) == 0 {
+		return nil, nil, false
+	}
+	prefix := "session." + k + "."
 	for _, e := range newDoc {
 		b, err := fieldBytes(e.Key, e.Value)
 		if err != nil {
