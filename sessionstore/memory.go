@@ -54,8 +54,6 @@ func (m *memory) find(ctx context.Context, id string) (bson.Raw, error) {
 	return raw, nil
 }
 
-func (m *memory) findInStep(ctx context.Context, id string) (bson.Raw, error) { return m.find(ctx, id) }
-
 func (m *memory) insert(ctx context.Context, id string, doc bson.D) error {
 	recordMemory(ctx, "set (new)", id)
 	raw, err := bson.Marshal(doc)

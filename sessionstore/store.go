@@ -17,7 +17,7 @@
 //	middleware.go  Middleware: load once per request; Regenerate (login), Destroy (logout)
 //	session.go     Session: what sessions.Default(c) returns (Get, Set, AddFlash, Save)
 //	store.go       load a document by _id, and save what changed
-//	cookie.go      the signed Set-Cookie lines (signature.go: cookie-signature and ids)
+//	cookie.go      the signed cookie: reading it (cookie-signature), session ids, Set-Cookie
 //	keys.go        every key the app keeps in a session
 //
 // And beside it: codec.go (values <-> readable BSON), expiry.go (timeouts, TTL index,
