@@ -41,7 +41,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	}
 	logger := slog.New(slog.NewTextHandler(stdout, nil))
 
-	db, err := database.Open(ctx, cfg, logger)
+	db, err := database.Open(ctx, cfg, logger, app.DatabaseOptions()...)
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,12 @@ type App struct {
 	nodeAppPublic  *os.Root // NODE_APP_PUBLIC_DIR, opened once; nil without it
 }
 
+// DatabaseOptions are what the shop needs of its database connection, for main and the tests
+// alike: the command monitor that lets the lesson pages show a request's session commands.
+func DatabaseOptions(extra ...database.Option) []database.Option {
+	return append([]database.Option{database.WithMonitor(sessionstore.CommandMonitor(database.Sessions))}, extra...)
+}
+
 // New builds the shop on an open database: seeds the demo data on a first start, creates the
 // session store and the routes. The App owns db from here on and closes it in Close.
 func New(ctx context.Context, cfg config.Config, logger *slog.Logger, db *database.DB) (*App, error) {
@@ -83,6 +89,7 @@ func (a *App) build(ctx context.Context) error {
 		secrets = []string{s}
 	}
 	storeCfg := sessionstore.Config{
+		Name:            a.Config.SessionName,
 		Secrets:         secrets,
 		IdleTimeout:     a.Config.SessionIdleTimeout,
 		AbsoluteTimeout: a.Config.SessionAbsoluteTimeout,

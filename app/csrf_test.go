@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -273,4 +275,74 @@ func TestAnonymousProductDetailStoresNoSession(t *testing.T) {
 	if n, err := shop.DB.Database.Collection("sessions").CountDocuments(context.Background(), bson.D{}); err != nil || n != 0 {
 		t.Errorf("%d sessions stored (%v)", n, err)
 	}
+}
+
+// TestCSRFTokensAreMaskedPerPageAndNeverTheSecret: every answer's token is the secret masked with
+// fresh random bytes (like csurf's salted tokens), so two pages never carry the same token, the
+// secret itself never appears in a page, and every token of the session stays valid.
+func TestCSRFTokensAreMaskedPerPageAndNeverTheSecret(t *testing.T) {
+	shop := apptest.StartDefault(t)
+
+	anon := shop.Client(t)
+	a1, a2 := anon.CSRF("/login"), anon.CSRF("/signup")
+	if a1 == a2 {
+		t.Fatalf("two anonymous pages carry the same token %q", a1)
+	}
+	for _, tok := range []string{a1, a2} {
+		expectSeeOther(t, anon.PostForm("/lessons/cookie/delete", url.Values{"_csrf": {tok}}), "/lessons/cookie")
+	}
+
+	c := shop.Client(t)
+	c.LoginDemo()
+	page1, page2 := c.Get("/products"), c.Get("/cart")
+	t1, t2 := csrfField(t, page1.Body), csrfField(t, page2.Body)
+	if t1 == t2 {
+		t.Fatalf("two pages of one session carry the same token %q", t1)
+	}
+	secret, _ := labDoc(t, shop, c)["session"].(bson.M)["csrfSecret"].(string)
+	if secret == "" {
+		t.Fatal("the logged-in session has no CSRF secret")
+	}
+	for _, body := range []string{page1.Body, page2.Body} {
+		mustNotContain(t, body, secret)
+	}
+	product := newCSRFFixture(t, shop).product.Hex()
+	for _, tok := range []string{t2, t1} { // the older token too
+		expectSeeOther(t, c.PostForm("/cart", url.Values{"_csrf": {tok}, "productId": {product}}), "/cart")
+	}
+	// A token of another visitor is refused.
+	expectForbiddenPage(t, c.PostForm("/cart", url.Values{"_csrf": {a1}, "productId": {product}}))
+}
+
+// TestViewingFormsStoresNoSession: 2,000 cookie-less views (GET and HEAD) of the pages with forms
+// store no session document: an anonymous form's CSRF secret lives in a signed cookie.
+func TestViewingFormsStoresNoSession(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	pages := []string{"/login", "/signup", "/reset", "/lessons/session"}
+	for i := range 2000 {
+		method := http.MethodGet
+		if i%2 == 1 {
+			method = http.MethodHead
+		}
+		w := httptest.NewRecorder()
+		shop.Handler.ServeHTTP(w, httptest.NewRequest(method, pages[i%len(pages)], nil))
+		if w.Code != http.StatusOK {
+			t.Fatalf("%s %s: %d", method, pages[i%len(pages)], w.Code)
+		}
+		if i == 0 && !strings.Contains(w.Header().Get("Set-Cookie"), "_csrf=") {
+			t.Fatalf("the form page set no CSRF cookie: %q", w.Header().Values("Set-Cookie"))
+		}
+	}
+	if docs := sessionDocs(t, shop); len(docs) != 0 {
+		t.Fatalf("%d session documents after 2,000 views of forms, want 0", len(docs))
+	}
+}
+
+func csrfField(t *testing.T, body string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no _csrf field in the page")
+	}
+	return m[1]
 }

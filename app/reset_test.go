@@ -306,7 +306,7 @@ func TestResetLinkUsesPublicURLNotAForgedHost(t *testing.T) {
 	token := c.CSRF("/reset")
 	req := formRequest(t, shop, "/reset", url.Values{"_csrf": {token}, "email": {"victim@example.com"}})
 	req.Host = "evil.example"
-	req.AddCookie(c.Cookie("connect.sid")) // the jar would look cookies up by the forged host
+	req.AddCookie(c.Cookie("_csrf")) // the jar would look cookies up by the forged host
 	expectSeeOther(t, c.Do(req), "/")
 	mails := readMailbox(t, c)
 	if len(mails) == 0 || len(mails[0].Links) != 1 || !strings.HasPrefix(mails[0].Links[0], "https://shop.example.com/reset/") {

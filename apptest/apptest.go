@@ -89,7 +89,7 @@ func Start(t testing.TB, cfg config.Config, opts ...database.Option) *Shop {
 		t.Fatal("apptest: call apptest.Main(m) from TestMain")
 	}
 	cfg.MongoDB = DatabaseName(t)
-	db, err := database.OpenEmbedded(context.Background(), embedded, cfg.MongoDB, opts...)
+	db, err := database.OpenEmbedded(context.Background(), embedded, cfg.MongoDB, app.DatabaseOptions(opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func Start(t testing.TB, cfg config.Config, opts ...database.Option) *Shop {
 // normal connection pool, nothing embedded).
 func StartExternal(t testing.TB, cfg config.Config, opts ...database.Option) *Shop {
 	t.Helper()
-	db, err := database.Open(context.Background(), cfg, testLogger(t), opts...)
+	db, err := database.Open(context.Background(), cfg, testLogger(t), app.DatabaseOptions(opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

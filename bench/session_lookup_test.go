@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -58,16 +57,12 @@ func benchmarkSessionLoad(b *testing.B, n int, indexed bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cookie := storeOneSession(b, store)
+	h := sessionEngine(store)
+	cookie := storeOneSession(b, h)
 
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		r := httptest.NewRequest(http.MethodGet, "/", nil)
-		r.AddCookie(cookie)
-		s, err := store.New(r, "connect.sid")
-		if err != nil || s.IsNew {
-			b.Fatalf("session not loaded: %v", err)
-		}
+		loadSession(b, h, cookie)
 	}
 }
 
@@ -95,22 +90,12 @@ func fill(b *testing.B, coll *mongo.Collection, n int) {
 	}
 }
 
-// storeOneSession saves a session through the store and returns its cookie.
-func storeOneSession(b *testing.B, store *sessionstore.Store) *http.Cookie {
+// storeOneSession stores a session through the store's middleware and returns its cookie.
+func storeOneSession(b *testing.B, h http.Handler) *http.Cookie {
 	b.Helper()
-	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	w := httptest.NewRecorder()
-	s, err := store.New(r, "connect.sid")
-	if err != nil {
-		b.Fatal(err)
-	}
-	s.Values["isLoggedIn"] = true
-	if err := store.Save(r, w, s); err != nil {
-		b.Fatal(err)
-	}
-	cookies := w.Result().Cookies()
+	cookies := serve(b, h, "/login", nil, http.StatusOK).Result().Cookies()
 	if len(cookies) != 1 {
-		b.Fatalf("Save set %d cookies", len(cookies))
+		b.Fatalf("the save set %d cookies", len(cookies))
 	}
 	return cookies[0]
 }

@@ -8,10 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginshop/ginshop/middleware"
 	"github.com/ginshop/ginshop/models"
+	"github.com/ginshop/ginshop/sessionstore"
 	"github.com/ginshop/ginshop/views"
 )
 
@@ -78,20 +80,46 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 		ctl.fail(c, err)
 		return
 	}
-	if err := middleware.LogIn(c, ctl.Sessions, ctl.Config.SessionName, user.ID, user.Email); err != nil {
+	ctl.logIn(c, user, next)
+}
+
+// logIn starts the user's session the course's way, with a new id:
+//
+//	req.session.regenerate(() => {
+//	  req.session.isLoggedIn = true; req.session.user = user;
+//	  req.session.save(() => res.redirect('/'))
+//	})
+//
+// Regenerate deletes the pre-login document, so a planted or stolen pre-login cookie is
+// worthless. The session keeps {_id, email} of the user, never a password hash or a cart, and a
+// CSRF secret of its own: the pre-login tokens stop working.
+func (ctl *Controllers) logIn(c *gin.Context, user models.User, next string) {
+	c.Set(endedSessionKey, sessions.Default(c).ID()) // for the lessons: the pre-login id is gone
+	if err := sessionstore.Regenerate(c); err != nil {
 		ctl.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, next)
+	s := sessions.Default(c)
+	s.Set(sessionstore.KeyIsLoggedIn, true)
+	s.Set(sessionstore.KeyUser, map[string]any{"_id": user.ID, "email": user.Email})
+	s.Set(sessionstore.KeyCSRFSecret, middleware.NewCSRFSecret())
+	nodeLine(c, "req.session.regenerate(() => { req.session.isLoggedIn = true; req.session.user = user; req.session.save(() => res.redirect('/')) })")
+	ctl.redirect(c, next)
 }
 
 // PostLogout is POST /logout (exports.postLogout): destroy the session, then redirect.
 func (ctl *Controllers) PostLogout(c *gin.Context) {
-	if err := middleware.DestroySession(c); err != nil {
+	// req.session.destroy(() => res.redirect('/'))
+	if err := sessionstore.Destroy(c); err != nil {
 		ctl.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/")
+	to := "/"
+	if next := c.Query("next"); strings.HasPrefix(next, "/lessons") {
+		to = safeNext(next) // the session lab's logout button comes back to the lab
+		nodeLine(c, "req.session.destroy(() => res.redirect('/'))")
+	}
+	ctl.redirectWithoutSaving(c, to)
 }
 
 // safeNext keeps a "return to" address only if the Location finally sent is a path of this site.

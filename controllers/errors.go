@@ -63,7 +63,7 @@ func (ctl *Controllers) Abort(c *gin.Context, status int, err error) {
 	if u, ok := middleware.UserFrom(c); ok {
 		// A logged-in visitor keeps their navigation (and its logout form, whose token the
 		// session has had since login); anonymous error pages never create a session.
-		p = views.NewPage(title, "", func() string { return middleware.CSRFToken(c) })
+		p = views.NewPage(title, "", func() string { return middleware.CSRFToken(c, ctl.Sessions) })
 		p.IsAuthenticated, p.UserEmail = true, u.Email
 	}
 	if ed, ok := data.(errorPageData); ok {

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginshop/ginshop/sessionstore"
 	"github.com/ginshop/ginshop/views"
 )
 
@@ -24,9 +25,9 @@ import (
 
 const lessonCookieName = "loggedIn"
 
-// sessionKeyLessonHeader carries the Set-Cookie line just sent to the next page view, so the
-// page can show it after the redirect.
-const sessionKeyLessonHeader = "lessonSetCookie"
+// csrfCookieName is the signed cookie that keeps an anonymous visitor's CSRF secret
+// (middleware.CSRFToken): HttpOnly too, so shortened like the session cookie.
+const csrfCookieName = "_csrf"
 
 var lessonValue = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
@@ -41,6 +42,7 @@ type cookieLessonData struct {
 	Believed        bool   // what a server that trusts the cookie concludes
 	SentHeader      string // the Set-Cookie line of the last POST
 	Form            cookieLessonForm
+	Happened        whatHappened // what the last lesson action and this page did to the session
 }
 
 type cookieLessonForm struct {
@@ -63,11 +65,15 @@ func (ctl *Controllers) GetCookieLesson(c *gin.Context) {
 		}
 	}
 	data.Believed = data.LoggedInValue == "true"
-	if s, ok := session(c); ok {
-		if h, ok := s.Get(sessionKeyLessonHeader).(string); ok {
-			data.SentHeader = h
-			s.Delete(sessionKeyLessonHeader)
-		}
+	var err error
+	if data.Happened, err = ctl.whatHappened(c); err != nil {
+		ctl.fail(c, err)
+		return
+	}
+	s := sessions.Default(c)
+	if h, ok := s.Get(sessionstore.KeyLessonSetCookie).(string); ok {
+		data.SentHeader = h
+		s.Delete(sessionstore.KeyLessonSetCookie)
 	}
 	ctl.render(c, http.StatusOK, "lessons/cookie", data)
 }
@@ -93,7 +99,8 @@ func (ctl *Controllers) PostCookieLesson(c *gin.Context) {
 		return
 	}
 	c.Writer.Header().Add("Set-Cookie", line) // res.setHeader('Set-Cookie', line)
-	sessions.Default(c).Set(sessionKeyLessonHeader, line)
+	sessions.Default(c).Set(sessionstore.KeyLessonSetCookie, line)
+	nodeLine(c, "res.setHeader('Set-Cookie', 'loggedIn=true; Max-Age=…'); res.redirect('/lessons/cookie')")
 	ctl.redirect(c, "/lessons/cookie")
 }
 
@@ -102,7 +109,8 @@ func (ctl *Controllers) PostCookieLesson(c *gin.Context) {
 func (ctl *Controllers) PostCookieLessonDelete(c *gin.Context) {
 	line := lessonCookieName + "=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
 	c.Writer.Header().Add("Set-Cookie", line)
-	sessions.Default(c).Set(sessionKeyLessonHeader, line)
+	sessions.Default(c).Set(sessionstore.KeyLessonSetCookie, line)
+	nodeLine(c, "res.setHeader('Set-Cookie', 'loggedIn=; Max-Age=0'); res.redirect('/lessons/cookie')")
 	ctl.redirect(c, "/lessons/cookie")
 }
 
@@ -112,8 +120,8 @@ func (ctl *Controllers) maskSessionCookie(raw string) string {
 	parts := strings.Split(raw, ";")
 	for i, part := range parts {
 		name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if ok && name == ctl.Config.SessionName {
-			parts[i] = strings.Replace(part, value, shorten(value)+" (shortened: HttpOnly, see /lessons/session)", 1)
+		if ok && (name == ctl.Config.SessionName || name == csrfCookieName) {
+			parts[i] = strings.Replace(part, value, shortSigned(value)+" (shortened: HttpOnly, see /lessons/session)", 1)
 		}
 	}
 	return strings.Join(parts, ";")

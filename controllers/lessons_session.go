@@ -16,7 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/ginshop/ginshop/middleware"
+	"github.com/ginshop/ginshop/sessionstore"
 	"github.com/ginshop/ginshop/views"
 )
 
@@ -25,11 +25,10 @@ import (
 // req.session.destroy(cb), and (as a contrast) only clearing the cookie.
 
 const (
-	// sessionKeyLesson holds the lab's values: session.lesson.<key> in the document, so a
-	// lesson key can never overwrite isLoggedIn, user or csrfSecret.
-	sessionKeyLesson = "lesson"
-	maxLessonKeys    = 10
-	maxLessonValue   = 200 // characters
+	// The lab's values live under sessionstore.KeyLesson (session.lesson.<key> in the
+	// document), so a lesson key can never overwrite isLoggedIn, user or csrfSecret.
+	maxLessonKeys  = 10
+	maxLessonValue = 200 // characters
 	// slowStoreDelay is the lab's deliberately slow store for mode=redirect-first: the save
 	// lands this long after the redirect has gone out.
 	slowStoreDelay = time.Second
@@ -38,12 +37,6 @@ const (
 )
 
 var lessonKey = regexp.MustCompile(`^[A-Za-z0-9_]{1,32}$`)
-
-// reservedLessonKeys are refused although they are safe under session.lesson: the shop's own
-// session keys (a student would take lesson.user for the logged-in user), and the names that
-// are special to the JavaScript objects the Node app builds from the same document.
-var reservedLessonKeys = []string{"cookie", "isLoggedIn", "user", "csrfSecret", "flash", "_flash",
-	"lesson", "lessonSetCookie", "__proto__", "constructor", "prototype"}
 
 type sessionLabData struct {
 	views.Page
@@ -60,6 +53,7 @@ type sessionLabData struct {
 	Form       labForm
 	MaxKeys    int
 	MaxValue   int
+	Happened   whatHappened // what the last lesson action and this page did to the session
 }
 
 type labCookie struct {
@@ -109,6 +103,10 @@ func (ctl *Controllers) sessionLab(c *gin.Context, form labForm) (sessionLabData
 		Form:       form,
 		MaxKeys:    maxLessonKeys,
 		MaxValue:   maxLessonValue,
+	}
+	var err error
+	if data.Happened, err = ctl.whatHappened(c); err != nil {
+		return data, err
 	}
 	for k, v := range lessonValues(sessions.Default(c)) {
 		data.Lesson = append(data.Lesson, labValue{Key: k, Value: v})
@@ -162,17 +160,28 @@ func (ctl *Controllers) PostSessionValue(c *gin.Context) {
 		return
 	}
 
-	if f.Mode == modeRedirect && s.ID() != "" {
+	if f.Mode == modeRedirect {
+		if s.ID() == "" {
+			// The slow save needs a stored session to write into: store it now, still
+			// without the value (an empty req.session.lesson).
+			s.Set(sessionstore.KeyLesson, map[string]any{})
+			if err := s.Save(); err != nil {
+				ctl.fail(c, err)
+				return
+			}
+		}
 		// res.redirect() without waiting for req.session.save(cb): the browser is already
 		// asking for the next page while the (slow) store is still writing.
 		ctl.saveLater(s.ID(), f.Key, f.Value)
-		c.Redirect(http.StatusSeeOther, "/lessons/session?pending="+f.Key)
+		nodeLine(c, "req.session.lesson[key] = value; res.redirect('/lessons/session') // no save(cb): the store writes later")
+		ctl.redirectWithoutSaving(c, "/lessons/session?pending="+f.Key)
 		return
 	}
 	lesson := lessonValues(s)
 	lesson[f.Key] = f.Value
-	s.Set(sessionKeyLesson, toAny(lesson)) // req.session.lesson[key] = value
-	ctl.redirect(c, "/lessons/session")    // req.session.save(() => res.redirect('/lessons/session'))
+	s.Set(sessionstore.KeyLesson, toAny(lesson)) // req.session.lesson[key] = value
+	nodeLine(c, "req.session.lesson[key] = value; req.session.save(() => res.redirect('/lessons/session'))")
+	ctl.redirect(c, "/lessons/session") // req.session.save(() => res.redirect('/lessons/session'))
 }
 
 // saveLater stores the value slowStoreDelay from now, through the same store, with the app's
@@ -187,18 +196,13 @@ func (ctl *Controllers) saveLater(id, key, value string) {
 		}
 		ctx, cancel := context.WithTimeout(ctl.Background, 5*time.Second)
 		defer cancel()
-		_, err := ctl.Sessions.Change(ctx, id, func(values map[any]any) error {
-			lesson := map[string]string{}
-			if m, ok := values[sessionKeyLesson].(map[string]any); ok {
-				for k, v := range m {
-					lesson[k], _ = v.(string)
-				}
-			}
+		_, err := ctl.Sessions.Change(ctx, id, func(s sessions.Session) error {
+			lesson := lessonValues(s)
 			if _, ok := lesson[key]; !ok && len(lesson) >= maxLessonKeys {
 				return errLessonFull // filled up by other saves since the check
 			}
 			lesson[key] = value
-			values[sessionKeyLesson] = toAny(lesson)
+			s.Set(sessionstore.KeyLesson, toAny(lesson))
 			return nil
 		})
 		if err != nil && ctl.Background.Err() == nil {
@@ -225,14 +229,17 @@ func (ctl *Controllers) PostSessionForgetCookie(c *gin.Context) {
 			to += "?" + url.Values{"orphan": {shortPrefix(id)}, "until": {strconv.FormatInt(until.Unix(), 10)}}.Encode()
 		}
 	}
-	ctl.Sessions.ExpireCookie(c.Writer, ctl.Config.SessionName)
-	c.Redirect(http.StatusSeeOther, to) // no save: the session itself is left exactly as it is
+	c.Set(endedSessionKey, sessions.Default(c).ID())
+	sessionstore.ClearCookieOnly(c)
+	nodeLine(c, "res.clearCookie('connect.sid'); res.redirect('/lessons/session') // no req.session.destroy()")
+	ctl.redirectWithoutSaving(c, to) // no save: the document is left exactly as it is
 }
 
 // PostSessionDestroy is POST /lessons/session/destroy: req.session.destroy(() => res.redirect(...)).
 func (ctl *Controllers) PostSessionDestroy(c *gin.Context) {
 	id := sessions.Default(c).ID()
-	if err := middleware.DestroySession(c); err != nil {
+	c.Set(endedSessionKey, id)
+	if err := sessionstore.Destroy(c); err != nil {
 		ctl.fail(c, err)
 		return
 	}
@@ -240,7 +247,8 @@ func (ctl *Controllers) PostSessionDestroy(c *gin.Context) {
 	if id != "" {
 		to += "?destroyed=" + shortPrefix(id)
 	}
-	c.Redirect(http.StatusSeeOther, to)
+	nodeLine(c, "req.session.destroy(() => res.redirect('/lessons/session'))")
+	ctl.redirectWithoutSaving(c, to)
 }
 
 // checkLessonValue returns the message for a bad form, or "".
@@ -248,7 +256,9 @@ func checkLessonValue(f labForm, current map[string]string) string {
 	switch {
 	case !lessonKey.MatchString(f.Key):
 		return "The key must be 1 to 32 letters, digits or '_' (no '$', '.', spaces or other characters)."
-	case slices.ContainsFunc(reservedLessonKeys, func(r string) bool { return strings.EqualFold(r, f.Key) }):
+	// Reserved names are safe under session.lesson, but a student would take lesson.user for
+	// the logged-in user, and __proto__ & co. are special to the Node app's JavaScript objects.
+	case slices.ContainsFunc(sessionstore.ReservedKeys, func(r string) bool { return strings.EqualFold(r, f.Key) }):
 		return "The key " + f.Key + " is reserved: pick another name."
 	case !utf8.ValidString(f.Value):
 		return "The value must be text (UTF-8)."
@@ -266,7 +276,7 @@ func checkLessonValue(f labForm, current map[string]string) string {
 // lessonValues copies req.session.lesson out of the session (string values only).
 func lessonValues(s sessions.Session) map[string]string {
 	out := map[string]string{}
-	if m, ok := s.Get(sessionKeyLesson).(map[string]any); ok {
+	if m, ok := s.Get(sessionstore.KeyLesson).(map[string]any); ok {
 		for k, v := range m {
 			if str, ok := v.(string); ok {
 				out[k] = str

@@ -32,11 +32,13 @@ const (
 	// The GridFS bucket "images" of uploaded product pictures (see uploads/).
 	ImageFiles  = "images.files"
 	ImageChunks = "images.chunks"
+	// What a lesson action did to the session, for the page after its redirect (models.LessonTraceModel).
+	LessonTraces = "lessonTraces"
 )
 
 // collections the app creates up front, so their indexes (and the embedded server's SQLite
 // _id index) exist before the first request.
-var collections = []string{Products, Users, Orders, Sessions, Mails, LoginAttempts, ResetRequests, ImageFiles, ImageChunks}
+var collections = []string{Products, Users, Orders, Sessions, Mails, LoginAttempts, ResetRequests, ImageFiles, ImageChunks, LessonTraces}
 
 // Server names the kind of server at the other end, from its buildInfo.
 type Server string
@@ -87,9 +89,38 @@ func (db *DB) SingleWriter() bool { return db.Server == FerretDB }
 // Option changes how Open connects; the shop itself uses none (the benchmark counts commands).
 type Option func(*options.ClientOptions)
 
-// WithMonitor lets m see every command both clients send.
+// WithMonitor lets m see every command both clients send, besides any monitor set before it.
 func WithMonitor(m *event.CommandMonitor) Option {
-	return func(o *options.ClientOptions) { o.SetMonitor(m) }
+	return func(o *options.ClientOptions) {
+		if prev, next := o.Monitor, m; prev != nil {
+			m := &event.CommandMonitor{
+				Started: func(ctx context.Context, e *event.CommandStartedEvent) {
+					for _, f := range []func(context.Context, *event.CommandStartedEvent){prev.Started, next.Started} {
+						if f != nil {
+							f(ctx, e)
+						}
+					}
+				},
+				Succeeded: func(ctx context.Context, e *event.CommandSucceededEvent) {
+					for _, f := range []func(context.Context, *event.CommandSucceededEvent){prev.Succeeded, next.Succeeded} {
+						if f != nil {
+							f(ctx, e)
+						}
+					}
+				},
+				Failed: func(ctx context.Context, e *event.CommandFailedEvent) {
+					for _, f := range []func(context.Context, *event.CommandFailedEvent){prev.Failed, next.Failed} {
+						if f != nil {
+							f(ctx, e)
+						}
+					}
+				},
+			}
+			o.SetMonitor(m)
+			return
+		}
+		o.SetMonitor(m)
+	}
 }
 
 // Open connects to MONGODB_URI, or starts the embedded server when it is empty, then makes sure

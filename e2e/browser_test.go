@@ -437,9 +437,11 @@ func (j *journey) value(sel string) string {
 }
 
 // path is the address bar's path and query.
+// path is the page's path and query, without the parameter with which a lesson action's
+// redirect names what it did ("what just happened").
 func (j *journey) path() string {
 	j.t.Helper()
-	return eval[string](j, `location.pathname + location.search`)
+	return eval[string](j, `(() => { const u = new URL(location.href); u.searchParams.delete("happened"); return u.pathname + u.search })()`)
 }
 
 func (j *journey) title() string {

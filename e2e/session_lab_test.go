@@ -35,15 +35,19 @@ func TestSessionLabSetValueShowsItInTheDocument(t *testing.T) {
 	if status := j.reload(); status != 200 {
 		t.Fatalf("reload: status %d", status)
 	}
+	if eval[bool](j, `document.cookie.includes("connect.sid")`) || j.shopSessions() != 0 {
+		t.Fatal("viewing the lab stored a session")
+	}
+	j.setLessonValue("color", "blue", false)
 	id := j.sessionID()
 	j.mustContain("the cookie panel", j.text("#session-cookie"), id[:6]+"…", "the current secret")
-	j.mustContain("the document", j.text("#session-document"), `"_id": "`+id[:6]+`…"`, `"csrfSecret"`, `"$date"`)
+	j.mustContain("the document", j.text("#session-document"), `"_id": "`+id[:6]+`…"`, `"color": "blue"`, `"$date"`)
 	j.mustNotContain("the page", j.body(), id)
 	if dc := eval[string](j, `document.cookie`); strings.Contains(dc, "connect.sid") {
 		t.Errorf("page scripts can read the session cookie: %q", dc)
 	}
 
-	j.setLessonValue("color", "blue", false)
+	j.setLessonValue("color", "blue", false) // again: the document shows it, and nothing changes
 	if p := j.path(); p != "/lessons/session" {
 		t.Errorf("after saving the address is %q", p)
 	}
@@ -81,7 +85,7 @@ func TestSessionLabRedirectFirstShowsTheValueAfterReload(t *testing.T) {
 func TestSessionLabForgetCookieOrphansAndDestroyDeletes(t *testing.T) {
 	j := startJourney(t)
 	j.openOK("/lessons/session")
-	j.reload()
+	j.setLessonValue("first", "1", false) // viewing stores nothing: a value starts the session
 	first := j.sessionID()
 
 	if status := j.follow("#forget-cookie"); status != 200 {
@@ -91,7 +95,8 @@ func TestSessionLabForgetCookieOrphansAndDestroyDeletes(t *testing.T) {
 	if !sessionStored(t, j.shop, first) {
 		t.Fatal("forget-cookie deleted the document")
 	}
-	// The lab's forms needed a token, so this page began a new session under a new id.
+	// A new value starts a new session under a new id.
+	j.setLessonValue("second", "2", false)
 	second := j.sessionID()
 	if second == first {
 		t.Fatal("the browser still sends the forgotten id")
@@ -183,4 +188,14 @@ func storedLessonValue(t *testing.T, shop *apptest.Shop, id, key string) string 
 	}
 	v, _ := doc.Lookup("session", "lesson", key).StringValueOK()
 	return v
+}
+
+// shopSessions is the number of documents in the shop's sessions collection.
+func (j *journey) shopSessions() int64 {
+	j.t.Helper()
+	n, err := j.shop.DB.Database.Collection("sessions").CountDocuments(context.Background(), bson.D{})
+	if err != nil {
+		j.t.Fatal(err)
+	}
+	return n
 }

@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -10,10 +11,9 @@ import (
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
-)
 
-// sessionKeyCSRF holds the synchronizer token, like csurf's req.session.csrfSecret.
-const sessionKeyCSRF = "csrfSecret"
+	"github.com/ginshop/ginshop/sessionstore"
+)
 
 // ErrCSRF is why a state-changing request was refused (403).
 var ErrCSRF = errors.New("invalid CSRF token")
@@ -22,33 +22,84 @@ var ErrCSRF = errors.New("invalid CSRF token")
 // files, removed when the request ends.
 const multipartMemory = 1 << 20
 
-// CSRFToken returns this session's token, creating it (and so the session) on first use: the
-// course's res.locals.csrfToken = req.csrfToken(). Only pages that render a form call it, so
-// anonymous product browsing stores no session.
-// A page that carries the token is no-store: a shared cache would hand it (and its session) to others.
-func CSRFToken(c *gin.Context) string {
+// csrfCookie keeps the CSRF secret of a visitor whose session holds none (csurf's
+// {cookie: true} mode), signed like the session cookie: viewing a form stores nothing on the
+// server, however many visitors do it.
+const csrfCookie = "_csrf"
+
+// CSRFToken returns a token for this answer's forms: the course's res.locals.csrfToken =
+// req.csrfToken(). Like csurf's salted tokens, it is the secret masked with fresh random bytes,
+// so it differs on every page and never shows the secret itself. The secret is the session's
+// csrfSecret once the visitor has logged in, and until then one kept in a signed cookie.
+// A page that carries the token is no-store: a shared cache would hand it to others.
+func CSRFToken(c *gin.Context, store *sessionstore.Store) string {
 	c.Header("Cache-Control", "no-store")
-	s := sessions.Default(c)
-	if t, ok := s.Get(sessionKeyCSRF).(string); ok && t != "" {
-		return t
+	secret := csrfSecret(c, store)
+	if secret == "" {
+		secret = newCSRFSecret()
+		http.SetCookie(c.Writer, &http.Cookie{Name: csrfCookie, Value: store.Sign(secret), Path: "/",
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Request.TLS != nil || store.SecureCookies()})
+		c.Set(csrfCookie, secret) // further forms of this answer use the same secret
 	}
-	t := newCSRFToken()
-	s.Set(sessionKeyCSRF, t)
-	return t
+	return maskCSRF(secret)
 }
 
-func newCSRFToken() string {
+// NewCSRFSecret is a new secret for a session (login keeps one in the session).
+func NewCSRFSecret() string { return newCSRFSecret() }
+
+func newCSRFSecret() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// csrfSecret is the secret this request's tokens are checked against: the session's, or else
+// the signed cookie's ("" when there is neither).
+func csrfSecret(c *gin.Context, store *sessionstore.Store) string {
+	if s, ok := sessions.Default(c).Get(sessionstore.KeyCSRFSecret).(string); ok && s != "" {
+		return s
+	}
+	if s := c.GetString(csrfCookie); s != "" {
+		return s
+	}
+	if ck, err := c.Request.Cookie(csrfCookie); err == nil {
+		if s, ok := store.Unsign(ck.Value); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// maskCSRF is base64(pad || pad XOR sha256(secret)) with a fresh random pad.
+func maskCSRF(secret string) string {
+	key := sha256.Sum256([]byte(secret))
+	out := make([]byte, 2*len(key))
+	_, _ = rand.Read(out[:len(key)])
+	subtle.XORBytes(out[len(key):], out[:len(key)], key[:])
+	return base64.RawURLEncoding.EncodeToString(out)
+}
+
+// validCSRF tells whether token was masked from secret.
+func validCSRF(token, secret string) bool {
+	if secret == "" {
+		return false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	key := sha256.Sum256([]byte(secret))
+	if err != nil || len(raw) != 2*len(key) {
+		return false
+	}
+	unmasked := make([]byte, len(key))
+	subtle.XORBytes(unmasked, raw[:len(key)], raw[len(key):])
+	return subtle.ConstantTimeCompare(unmasked, key[:]) == 1
+}
+
 // CSRF refuses state-changing requests (everything but GET, HEAD, OPTIONS) that come from another
 // site (Sec-Fetch-Site / Origin, checked by Go's http.CrossOriginProtection) or that do not carry
-// this session's token in the _csrf form field (from the body, never the query string) or the
-// X-CSRF-Token header. It also parses the form, so a too-large body is a 413 here, not a
-// swallowed error in a handler.
-func CSRF(abort Abort) gin.HandlerFunc {
+// a token masked from this visitor's secret in the _csrf form field (from the body, never the
+// query string) or the X-CSRF-Token header. It also parses the form, so a too-large body is a
+// 413 here, not a swallowed error in a handler.
+func CSRF(store *sessionstore.Store, abort Abort) gin.HandlerFunc {
 	crossOrigin := http.NewCrossOriginProtection()
 	return func(c *gin.Context) {
 		switch c.Request.Method {
@@ -75,8 +126,7 @@ func CSRF(abort Abort) gin.HandlerFunc {
 		if sent == "" {
 			sent = c.Request.PostForm.Get("_csrf")
 		}
-		want, _ := sessions.Default(c).Get(sessionKeyCSRF).(string)
-		if want == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(want)) != 1 {
+		if !validCSRF(sent, csrfSecret(c, store)) {
 			abort(c, http.StatusForbidden, ErrCSRF)
 			return
 		}

@@ -25,6 +25,7 @@ type Models struct {
 	LoginAttempts *LoginAttemptModel
 	ResetRequests *ResetRequestModel
 	Orders        *OrderModel
+	LessonTraces  *LessonTraceModel
 }
 
 // New binds the models to the shop's database: db for writes (and reads in step with them),
@@ -37,6 +38,7 @@ func New(db, reads *mongo.Database) *Models {
 		LoginAttempts: &LoginAttemptModel{coll: db.Collection(database.LoginAttempts)},
 		ResetRequests: &ResetRequestModel{coll: db.Collection(database.ResetRequests)},
 		Orders:        &OrderModel{coll: db.Collection(database.Orders), reads: reads.Collection(database.Orders)},
+		LessonTraces:  &LessonTraceModel{coll: db.Collection(database.LessonTraces), reads: reads.Collection(database.LessonTraces)},
 	}
 }
 

@@ -5,9 +5,10 @@ package routes
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"slices"
+	"strings"
 
-	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginshop/ginshop/config"
@@ -66,12 +67,14 @@ func New(d Deps) (*gin.Engine, error) {
 	// The session chain every page goes through: bound how long its queries may wait (a second
 	// while the database is down), load the session (one read by _id, none without a cookie),
 	// check CSRF on state-changing requests, read the current user.
+	sessionUnavailable := func(c *gin.Context, err error) { abort(c, http.StatusServiceUnavailable, err) }
 	loadSession := []gin.HandlerFunc{
 		middleware.DatabaseDeadline(d.DatabaseDeadline),
-		sessions.Sessions(d.Config.SessionName, d.Sessions), // app.use(session({secret, resave: false, saveUninitialized: false, store}))
-		middleware.LoadSession(d.Sessions, d.Config.SessionName, abort),
+		// app.use(session({secret, resave: false, saveUninitialized: false, store})); the lesson
+		// pages also record what happened to the session (sessionstore.Trace).
+		d.Sessions.Middleware(sessionUnavailable, isLessonPage),
 	}
-	csrf, currentUser := middleware.CSRF(abort), middleware.CurrentUser(ctl.Models.Users.ForRequest, abort)
+	csrf, currentUser := middleware.CSRF(d.Sessions, abort), middleware.CurrentUser(ctl.Models.Users.ForRequest, abort)
 
 	site := withHEAD(r.Group("/", middleware.BodyLimit(formBodyLimit, abort)))
 	site.Use(loadSession...)
@@ -138,6 +141,14 @@ func New(d Deps) (*gin.Engine, error) {
 	// Before that, a picture of the Node course app's public folder, when it is configured.
 	r.NoRoute(slices.Concat([]gin.HandlerFunc{ctl.NodeAppImage}, loadSession, []gin.HandlerFunc{currentUser, ctl.NotFound})...)
 	return r, nil
+}
+
+// isLessonPage picks the requests whose session is traced for the lessons' "what just
+// happened" panels: the lesson pages, and a login or logout that returns to one of them.
+func isLessonPage(c *gin.Context) bool {
+	p := c.Request.URL.Path
+	return strings.HasPrefix(p, "/lessons/") || p == "/lessons" ||
+		((p == "/login" || p == "/logout") && strings.HasPrefix(c.Query("next"), "/lessons"))
 }
 
 // headGroup is a route group whose GET routes answer HEAD too, with the same handlers: net/http

@@ -15,12 +15,11 @@ import (
 // signed cookie, the expiry rules and writing only what changed, is the same Store code for both.
 // Errors other than errNoDocument are the database's own; the Store wraps them in ErrUnavailable.
 type backend interface {
-	find(ctx context.Context, id string) (bson.Raw, error)       // errNoDocument when there is none
-	findInStep(ctx context.Context, id string) (bson.Raw, error) // find, for a read that a write follows
+	find(ctx context.Context, id string) (bson.Raw, error) // errNoDocument when there is none
 	insert(ctx context.Context, id string, doc bson.D) error
-	set(ctx context.Context, id string, fields bson.D) (matched bool, err error)       // $set top-level fields; never inserts
-	recordStart(ctx context.Context, id string, createdAt time.Time) error             // set createdAt where it is missing
-	touch(ctx context.Context, id string, expires time.Time) (matched bool, err error) // expires and session.cookie.expires
+	update(ctx context.Context, id string, set bson.D, unset []string) (matched bool, err error) // $set / $unset dotted paths; never inserts
+	recordStart(ctx context.Context, id string, createdAt time.Time) error                       // set createdAt where it is missing
+	touch(ctx context.Context, id string, expires time.Time) (matched bool, err error)           // expires and session.cookie.expires
 	delete(ctx context.Context, id string) error
 	deleteUser(ctx context.Context, userID bson.ObjectID, exceptID string) (int64, error)
 	sweep(ctx context.Context, now, createdBefore time.Time) (int64, error) // expires <= now or createdAt <= createdBefore
@@ -32,16 +31,12 @@ var errNoDocument = errors.New("sessionstore: no session document")
 
 // collection keeps the documents in MongoDB (or FerretDB), one per session, by _id.
 type collection struct {
-	coll  *mongo.Collection // writes, and the reads in step with them
+	coll  *mongo.Collection // writes
 	reads *mongo.Collection // loading a session on each request (the pooled read client)
 }
 
 func (c collection) find(ctx context.Context, id string) (bson.Raw, error) {
 	return findRaw(ctx, c.reads, id)
-}
-
-func (c collection) findInStep(ctx context.Context, id string) (bson.Raw, error) {
-	return findRaw(ctx, c.coll, id)
 }
 
 func findRaw(ctx context.Context, coll *mongo.Collection, id string) (bson.Raw, error) {
@@ -57,10 +52,18 @@ func (c collection) insert(ctx context.Context, _ string, doc bson.D) error {
 	return err
 }
 
-// set updates with $set rather than replacing, like connect-mongodb-session: fields another app
-// added to the document stay.
-func (c collection) set(ctx context.Context, id string, fields bson.D) (bool, error) {
-	res, err := c.coll.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: fields}})
+// update sets and unsets only the given fields (session.<key>, expires): what the request did
+// not change, and fields another app added, stay as they are.
+func (c collection) update(ctx context.Context, id string, set bson.D, unset []string) (bool, error) {
+	upd := bson.D{{Key: "$set", Value: set}}
+	if len(unset) > 0 {
+		u := make(bson.D, len(unset))
+		for i, k := range unset {
+			u[i] = bson.E{Key: k, Value: ""}
+		}
+		upd = append(upd, bson.E{Key: "$unset", Value: u})
+	}
+	res, err := c.coll.UpdateOne(ctx, byID(id), upd)
 	if err != nil {
 		return false, err
 	}

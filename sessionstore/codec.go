@@ -1,7 +1,6 @@
 package sessionstore
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,162 +30,38 @@ import (
 //
 // The Node course app writes into the same documents (see interop/), so reading never
 // fails on what it may find: a BSON type Go has no value for (binary, decimal128, regex,
-// ...) comes back as a bson.RawValue and is written back unchanged, and a top-level field
-// the request did not change is written back with its stored bytes (an int32 stays an
-// int32, a field order stays as Node wrote it).
-//
-// Flashes are stored as connect-flash stores them, req.session.flash = {type: [messages]}.
-// Gorilla keeps one list per session key: its default key (AddFlash(msg)) is the "info"
-// type, and FlashKey(t) names the list of any other type t.
+// ...) comes back as a bson.RawValue. A save writes only the keys the request changed
+// ($set of session.<key>), so whatever the request left alone stays byte for byte as the
+// other app wrote it.
 
-const (
-	// gorillaFlashKey is where gorilla/gin-contrib AddFlash puts flashes by default.
-	gorillaFlashKey = "_flash"
-	// storedFlashKey is the field name connect-flash uses in the Node app (req.session.flash).
-	storedFlashKey = "flash"
-	// defaultFlashType is the connect-flash type of gorilla's default flash list, like
-	// req.flash('info', msg).
-	defaultFlashType = "info"
-	// cookieKey holds express-session's cookie description; it is never a session value.
-	cookieKey = "cookie"
-)
-
-// FlashKey is the session key holding the flashes of one connect-flash type:
-// s.AddFlash(msg, sessionstore.FlashKey("error")) is req.flash('error', msg), and
-// s.Flashes(sessionstore.FlashKey("error")) is req.flash('error'). The "info" type is
-// gorilla's default list, so s.AddFlash(msg) is req.flash('info', msg).
-func FlashKey(flashType string) string {
-	if flashType == defaultFlashType {
-		return gorillaFlashKey
-	}
-	return gorillaFlashKey + ":" + flashType
-}
-
-// flashType is the connect-flash type stored under a gorilla session key, if it is one.
-func flashType(key string) (string, bool) {
-	if key == gorillaFlashKey {
-		return defaultFlashType, true
-	}
-	t, ok := strings.CutPrefix(key, gorillaFlashKey+":")
-	return t, ok
-}
-
-// stored is the "session" sub-document as it was loaded: the raw bytes of each field (but
-// the cookie) in stored order, and the encoding each had after decoding, so encodeValues can
-// tell which fields the request left alone and write those back exactly as they were.
-type stored struct {
-	order   []string
-	raw     map[string]bson.RawValue
-	decoded map[string][]byte
-}
-
-// encodeValues turns gorilla's session values into the BSON fields stored beside
-// "cookie". The fields of the loaded document (in values' load state) keep their order and,
-// when unchanged, their stored bytes; new fields follow, sorted by key, so the same values
-// always give the same bytes.
-func encodeValues(values map[any]any) (bson.D, error) {
-	doc, err := encodeFields(values)
-	if err != nil {
-		return nil, err
-	}
-	state, _ := values[loadStateKey{}].(*loadState)
-	if state == nil || state.stored == nil {
-		return doc, nil
-	}
-	st := state.stored
-	if _, ok := st.raw[storedFlashKey]; ok && !slices.ContainsFunc(doc, func(e bson.E) bool { return e.Key == storedFlashKey }) {
-		// connect-flash leaves flash: {} behind once read; keep it, so reading the last
-		// message does not remove a field from Node's document.
-		doc = append(doc, bson.E{Key: storedFlashKey, Value: bson.D{}})
-	}
-	pos := make(map[string]int, len(st.order))
-	for i, k := range st.order {
-		pos[k] = i
-	}
-	for i, e := range doc {
-		if _, ok := st.raw[e.Key]; !ok {
-			continue
-		}
-		b, err := fieldBytes(e)
-		if err != nil {
-			return nil, err
-		}
-		if bytes.Equal(b, st.decoded[e.Key]) {
-			doc[i].Value = st.raw[e.Key]
-		}
-	}
-	// Stored fields first in their stored order, then new ones by key.
-	slices.SortStableFunc(doc, func(a, b bson.E) int {
-		pa, oka := pos[a.Key]
-		pb, okb := pos[b.Key]
-		switch {
-		case oka && okb:
-			return pa - pb
-		case oka:
-			return -1
-		case okb:
-			return 1
-		}
-		return strings.Compare(a.Key, b.Key)
-	})
-	return doc, nil
-}
-
-// encodeFields encodes the values alone, sorted by key, with every flash list gathered into
-// connect-flash's flash: {type: [messages]}.
-func encodeFields(values map[any]any) (bson.D, error) {
+// encodeFields encodes the values, sorted by key.
+func encodeFields(values map[string]any) (bson.D, error) {
 	doc := make(bson.D, 0, len(values))
-	var flashes bson.D
 	for k, v := range values {
-		if _, ok := k.(loadStateKey); ok {
-			continue // the store's own bookkeeping, never persisted
-		}
-		key, ok := k.(string)
-		if !ok {
-			return nil, fmt.Errorf("sessionstore: session key %v (%T) is not a string", k, k)
-		}
-		if t, ok := flashType(key); ok {
-			if err := checkKey(t); err != nil {
-				return nil, err
-			}
-			ev, err := encodeValue(v, key)
-			if err != nil {
-				return nil, err
-			}
-			if _, ok := ev.(bson.A); !ok {
-				ev = bson.A{ev} // connect-flash reads an array of messages
-			}
-			flashes = append(flashes, bson.E{Key: t, Value: ev})
-			continue
-		}
-		if key == storedFlashKey || key == cookieKey {
-			return nil, fmt.Errorf("sessionstore: session key %q is reserved (flashes are stored as %q; use AddFlash)", key, storedFlashKey)
-		}
-		if err := checkKey(key); err != nil {
-			return nil, err
-		}
-		ev, err := encodeValue(v, key)
+		ev, err := encodeField(k, v)
 		if err != nil {
 			return nil, err
 		}
-		doc = append(doc, bson.E{Key: key, Value: ev})
-	}
-	if flashes != nil {
-		slices.SortFunc(flashes, func(a, b bson.E) int { return strings.Compare(a.Key, b.Key) })
-		doc = append(doc, bson.E{Key: storedFlashKey, Value: flashes})
+		doc = append(doc, bson.E{Key: k, Value: ev})
 	}
 	slices.SortFunc(doc, func(a, b bson.E) int { return strings.Compare(a.Key, b.Key) })
 	return doc, nil
 }
 
-// fieldBytes is one field's encoding, to compare a value with the one loaded.
-func fieldBytes(e bson.E) ([]byte, error) {
-	return bson.Marshal(bson.D{e})
+// encodeField checks one top-level key and encodes its value.
+func encodeField(k string, v any) (any, error) {
+	if k == cookieKey {
+		return nil, fmt.Errorf("sessionstore: session key %q is reserved for express-session's cookie", k)
+	}
+	if err := checkKey(k); err != nil {
+		return nil, err
+	}
+	return encodeValue(v, k)
 }
 
-// canonical is the byte form used to tell whether the values changed since they were loaded.
-func canonical(values bson.D) ([]byte, error) {
-	return bson.Marshal(values)
+// fieldBytes is one field's encoding, to tell whether a Set changed the value.
+func fieldBytes(k string, ev any) ([]byte, error) {
+	return bson.Marshal(bson.D{{Key: k, Value: ev}})
 }
 
 func encodeValue(v any, path string) (any, error) {
@@ -269,54 +144,42 @@ func checkKey(k string) error {
 	return nil
 }
 
-// decodeValues reads the "session" sub-document back into gorilla's values map, and what
-// encodeValues needs to write the fields the request leaves alone back as they were.
-func decodeValues(session bson.Raw) (map[any]any, *stored, error) {
+// decodeValues reads the "session" sub-document into the values map, and the encoding each
+// value has once decoded (to tell later whether a Set changed it).
+func decodeValues(session bson.Raw) (map[string]any, map[string][]byte, error) {
 	elems, err := session.Elements()
 	if err != nil {
 		return nil, nil, fmt.Errorf("sessionstore: malformed session document: %w", err)
 	}
-	values := make(map[any]any, len(elems))
-	st := &stored{raw: make(map[string]bson.RawValue, len(elems))}
+	values := make(map[string]any, len(elems))
+	loaded := make(map[string][]byte, len(elems))
 	for _, e := range elems {
 		key := e.Key()
 		if key == cookieKey {
 			continue
 		}
-		st.order = append(st.order, key)
-		st.raw[key] = e.Value()
 		v, err := decodeValue(e.Value())
 		if err != nil {
 			return nil, nil, fmt.Errorf("sessionstore: session value %q: %w", key, err)
 		}
-		if key == storedFlashKey {
-			decodeFlashes(values, v)
-			continue
+		if key == KeyFlash {
+			v = flashMap(v)
 		}
 		values[key] = v
-	}
-	// The encoding of what was decoded: a field that still encodes the same when saved
-	// was not changed by the request.
-	plain, err := encodeFields(values)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sessionstore: session document: %w", err)
-	}
-	st.decoded = make(map[string][]byte, len(plain))
-	for _, e := range plain {
-		if st.decoded[e.Key], err = fieldBytes(e); err != nil {
+		ev, err := encodeValue(v, key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sessionstore: session value %q: %w", key, err)
+		}
+		if loaded[key], err = fieldBytes(key, ev); err != nil {
 			return nil, nil, err
 		}
 	}
-	if _, ok := st.raw[storedFlashKey]; ok && st.decoded[storedFlashKey] == nil {
-		st.decoded[storedFlashKey], _ = fieldBytes(bson.E{Key: storedFlashKey, Value: bson.D{}})
-	}
-	return values, st, nil
+	return values, loaded, nil
 }
 
-// decodeFlashes puts a stored flash into gorilla's flash lists. connect-flash stores
-// {type: [messages]}; older Gin Shop documents (and hand edits) may hold a bare list or value.
-// gorilla's Flashes() asserts []any and would panic on anything else, so every list is one.
-func decodeFlashes(values map[any]any, v any) {
+// flashMap reads a stored flash as connect-flash's {type: [messages]}; older documents (and
+// hand edits) may hold a bare list or value, which become the "info" messages.
+func flashMap(v any) map[string]any {
 	asList := func(v any) []any {
 		if l, ok := v.([]any); ok {
 			return l
@@ -325,12 +188,12 @@ func decodeFlashes(values map[any]any, v any) {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		values[gorillaFlashKey] = asList(v)
-		return
+		return map[string]any{defaultFlashType: asList(v)}
 	}
 	for t, msgs := range m {
-		values[FlashKey(t)] = asList(msgs)
+		m[t] = asList(msgs)
 	}
+	return m
 }
 
 func decodeValue(rv bson.RawValue) (any, error) {

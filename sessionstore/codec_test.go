@@ -1,15 +1,14 @@
 package sessionstore
 
 import (
+	"bytes"
 	"fmt"
 	"math"
-	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	gsessions "github.com/gorilla/sessions"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -56,10 +55,10 @@ func TestValuesRoundTripWithTheirGoTypes(t *testing.T) {
 		values[fmt.Sprintf("v%02d", i)] = c.in
 	}
 	cookie := env.login(values)
-	_, sess := env.get(cookie)
+	sess := env.get(cookie)
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := sess.Values[fmt.Sprintf("v%02d", i)]
+			got := sess.Get(fmt.Sprintf("v%02d", i))
 			if !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("got %#v (%T), want %#v (%T)", got, got, c.want, c.want)
 			}
@@ -68,47 +67,61 @@ func TestValuesRoundTripWithTheirGoTypes(t *testing.T) {
 }
 
 func TestSaveRefusesValuesThatWouldNotRoundTrip(t *testing.T) {
-	env := newTestEnv(t)
 	type user struct{ Email string }
-	cases := map[string]func(*gsessions.Session){
-		"non-string key":       func(s *gsessions.Session) { s.Values[1] = "x" },
-		"struct value":         func(s *gsessions.Session) { s.Values["user"] = user{"a@b.c"} },
-		"pointer value":        func(s *gsessions.Session) { s.Values["user"] = &user{"a@b.c"} },
-		"uint64 value":         func(s *gsessions.Session) { s.Values["n"] = uint64(1) },
-		"struct in a map":      func(s *gsessions.Session) { s.Values["m"] = map[string]any{"u": user{}} },
-		"reserved key flash":   func(s *gsessions.Session) { s.Values["flash"] = []any{"x"} },
-		"reserved key cookie":  func(s *gsessions.Session) { s.Values["cookie"] = "x" },
-		"operator key":         func(s *gsessions.Session) { s.Values["$set"] = 1 },
-		"dotted key in a map":  func(s *gsessions.Session) { s.Values["m"] = map[string]any{"a.b": 1} },
-		"map with non-any val": func(s *gsessions.Session) { s.Values["m"] = map[string]string{"a": "b"} },
+	env := newTestEnv(t)
+	stored := env.login(map[string]any{"isLoggedIn": true})
+	before := env.doc(env.idOf(stored))
+	env.clock.Advance(time.Second) // no touch yet: a refused save must write nothing at all
+	cases := map[string]func(*Session){
+		"non-string key":       func(s *Session) { s.Set(1, "x") },
+		"empty key":            func(s *Session) { s.Set("", "x") },
+		"struct value":         func(s *Session) { s.Set("user", user{"a@b.c"}) },
+		"pointer value":        func(s *Session) { s.Set("user", &user{"a@b.c"}) },
+		"uint64 value":         func(s *Session) { s.Set("n", uint64(1)) },
+		"struct in a map":      func(s *Session) { s.Set("m", map[string]any{"u": user{}}) },
+		"reserved key cookie":  func(s *Session) { s.Set("cookie", "x") },
+		"operator key":         func(s *Session) { s.Set("$set", 1) },
+		"dotted key":           func(s *Session) { s.Set("a.b", 1) },
+		"dotted key in a map":  func(s *Session) { s.Set("m", map[string]any{"a.b": 1}) },
+		"map with non-any val": func(s *Session) { s.Set("m", map[string]string{"a": "b"}) },
 	}
 	for name, set := range cases {
 		t.Run(name, func(t *testing.T) {
-			r, sess := env.get(nil)
+			// Refused in a new session (nothing is stored)...
+			sess := env.get(nil)
 			set(sess)
-			err := env.store.Save(r, httptest.NewRecorder(), sess)
-			if err == nil {
+			if err := sess.Save(); err == nil {
 				t.Fatal("Save accepted the value")
-			}
-			if strings.Contains(err.Error(), "unavailable") {
+			} else if strings.Contains(err.Error(), "unavailable") {
 				t.Fatalf("a bad value is reported as a database failure: %v", err)
 			}
-			if env.count() != 0 {
+			if env.count() != 1 { // the stored session below
 				t.Fatal("something was stored")
+			}
+			// ...and in a stored one (which stays as it was).
+			sess = env.get(stored)
+			set(sess)
+			if err := sess.Save(); err == nil {
+				t.Fatal("Save of a stored session accepted the value")
+			}
+			if doc := env.doc(env.idOf(stored)); doc == nil || !bytes.Equal(doc, before) {
+				t.Fatalf("the stored session changed: %s", doc)
 			}
 		})
 	}
 }
 
-func TestCanonicalEncodingIgnoresMapOrder(t *testing.T) {
-	a := map[any]any{"x": 1, "y": map[string]any{"b": 1, "a": 2, "c": 3}, "z": "s"}
+// A Set of a value equal to the stored one is no change (nothing is written): that needs the
+// same value to encode to the same bytes, whatever Go's map order.
+func TestEncodingIgnoresMapOrder(t *testing.T) {
+	a := map[string]any{"x": 1, "y": map[string]any{"b": 1, "a": 2, "c": 3}, "z": "s"}
 	var first []byte
 	for i := range 20 {
-		enc, err := encodeValues(a)
+		enc, err := encodeField("k", a)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := canonical(enc)
+		b, err := fieldBytes("k", enc)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -67,11 +67,11 @@ func (s *Store) RunSweeper(ctx context.Context, every time.Duration, logger *slo
 	}
 }
 
-// expiry is when a session used at now ends: after IdleTimeout of inactivity, but never
+// expiry is when a session used at now ends: after its idle time of inactivity, but never
 // later than AbsoluteTimeout after its creation.
-func (s *Store) expiry(createdAt, now time.Time) time.Time {
-	idle := now.Add(s.cfg.IdleTimeout)
-	if abs := createdAt.Add(s.cfg.AbsoluteTimeout); abs.Before(idle) {
+func (s *Store) expiry(sess *Session, now time.Time) time.Time {
+	idle := now.Add(sess.idle)
+	if abs := sess.createdAt.Add(s.cfg.AbsoluteTimeout); abs.Before(idle) {
 		return abs
 	}
 	return idle
@@ -97,6 +97,16 @@ func (s *Store) startOf(doc storedSession, now time.Time) (time.Time, bool) {
 // time) counts as expired.
 func (s *Store) expired(createdAt, expires, now time.Time) bool {
 	return !expires.After(now) || !createdAt.Add(s.cfg.AbsoluteTimeout).After(now)
+}
+
+// idleOf is how long a stored session lives unused: its own cookie.originalMaxAge when it
+// has one (a session the Node app made keeps the Node app's maxAge: Gin Shop neither shortens
+// nor lengthens it), else IdleTimeout.
+func (s *Store) idleOf(doc storedSession) time.Duration {
+	if ms, ok := doc.Session.Lookup(cookieKey, "originalMaxAge").AsInt64OK(); ok && ms >= 1000 {
+		return time.Duration(ms) * time.Millisecond
+	}
+	return s.cfg.IdleTimeout
 }
 
 // now is the current time at BSON Date precision, so what is stored equals what is kept.

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"testing"
 	"time"
-
-	gsessions "github.com/gorilla/sessions"
 )
 
 func TestEnsureExpiryIndexFallsBackOnFerretDB(t *testing.T) {
@@ -81,7 +79,7 @@ func TestRunSweeperSweepsUntilCancelled(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	// A session saved after the first sweep is removed on a later tick.
-	later, _ := env.visit(nil, func(s *gsessions.Session) { s.Values["n"] = 2 })
+	later := env.login(map[string]any{"n": 2})
 	env.clock.Advance(3 * time.Hour)
 	for env.doc(env.idOf(later)) != nil {
 		if time.Now().After(deadline) {

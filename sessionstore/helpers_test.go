@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 	"github.com/gin-gonic/gin"
-	gsessions "github.com/gorilla/sessions"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -35,7 +33,6 @@ func TestMain(m *testing.M) {
 
 func runTests(m *testing.M) int {
 	gin.SetMode(gin.TestMode)
-	gin.DefaultWriter = io.Discard // gin-contrib's tester uses gin.Default(), which logs every request
 
 	dir, err := os.MkdirTemp("", "sessionstore-ferretdb-")
 	if err != nil {
@@ -219,22 +216,24 @@ func request(cookies ...*http.Cookie) *http.Request {
 	return r
 }
 
-// get loads the session the way the app's middleware does, failing the test on error.
-func (e *testEnv) get(cookie *http.Cookie) (*http.Request, *gsessions.Session) {
+// get loads the session as the Middleware does at the start of a request (store.load), failing
+// the test on error. The session's response is a recorder nobody reads; save gives it another.
+func (e *testEnv) get(cookie *http.Cookie) *Session {
 	e.t.Helper()
-	r := request(cookie)
-	sess, err := e.store.Get(r, cookieName)
+	sess, err := e.store.load(request(cookie), httptest.NewRecorder(), nil)
 	if err != nil {
-		e.t.Fatalf("Get: %v", err)
+		e.t.Fatalf("load: %v", err)
 	}
-	return r, sess
+	return sess
 }
 
-// save saves sess and returns the session cookie the response set, or nil.
-func (e *testEnv) save(r *http.Request, sess *gsessions.Session) *http.Cookie {
+// save saves sess as a handler's sessions.Default(c).Save() does, and returns the session
+// cookie the response set, or nil.
+func (e *testEnv) save(sess *Session) *http.Cookie {
 	e.t.Helper()
 	rec := httptest.NewRecorder()
-	if err := e.store.Save(r, rec, sess); err != nil {
+	sess.w = rec
+	if err := sess.Save(); err != nil {
 		e.t.Fatalf("Save: %v", err)
 	}
 	return responseCookie(rec)
@@ -242,27 +241,57 @@ func (e *testEnv) save(r *http.Request, sess *gsessions.Session) *http.Cookie {
 
 // visit is one request: load the session, let fn change it, save it.
 // It returns the cookie set by the response (nil if none) and the session.
-func (e *testEnv) visit(cookie *http.Cookie, fn func(*gsessions.Session)) (*http.Cookie, *gsessions.Session) {
+func (e *testEnv) visit(cookie *http.Cookie, fn func(*Session)) (*http.Cookie, *Session) {
 	e.t.Helper()
-	r, sess := e.get(cookie)
+	sess := e.get(cookie)
 	if fn != nil {
 		fn(sess)
 	}
-	return e.save(r, sess), sess
+	return e.save(sess), sess
 }
 
 // login stores a new session holding values and returns its cookie.
 func (e *testEnv) login(values map[string]any) *http.Cookie {
 	e.t.Helper()
-	c, _ := e.visit(nil, func(s *gsessions.Session) {
+	c, _ := e.visit(nil, func(s *Session) {
 		for k, v := range values {
-			s.Values[k] = v
+			s.Set(k, v)
 		}
 	})
 	if c == nil {
 		e.t.Fatal("saving a session with values set no cookie")
 	}
 	return c
+}
+
+// serve sends one request through a gin engine that loads sessions with the store's
+// Middleware, as the app's routes do, and handles it with handle (nil: an empty page).
+// A database failure answers 503, as the app's sessionUnavailable does.
+func (e *testEnv) serve(method string, cookie *http.Cookie, handle gin.HandlerFunc) *httptest.ResponseRecorder {
+	e.t.Helper()
+	return serveWith(e.store, func(c *gin.Context, err error) { c.AbortWithStatus(http.StatusServiceUnavailable) },
+		method, cookie, handle)
+}
+
+// serveWith is serve with any store and unavailable function.
+func serveWith(store *Store, unavailable func(*gin.Context, error), method string, cookie *http.Cookie, handle gin.HandlerFunc) *httptest.ResponseRecorder {
+	r := gin.New()
+	r.Use(store.Middleware(unavailable, nil))
+	r.Handle(method, "/", func(c *gin.Context) {
+		if handle != nil {
+			handle(c)
+		}
+		if !c.Writer.Written() {
+			c.Status(http.StatusOK)
+		}
+	})
+	req := httptest.NewRequest(method, "/", nil)
+	if cookie != nil {
+		req.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value})
+	}
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, req)
+	return rec
 }
 
 // doc returns the stored document of session id, or nil if there is none.

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gin-contrib/sessions"
+
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -56,23 +58,24 @@ func (s *Store) Document(ctx context.Context, id string) (bson.Raw, bool, error)
 }
 
 // Change edits the live session id outside any request (ctx is the caller's own, not a
-// request's): it loads the session with the usual expiry rules, lets change edit its values, and
-// saves them if they changed. No cookie is sent: there is no response any more. It reports false
-// when the session no longer exists (destroyed, expired or regenerated meanwhile), and then
-// stores nothing: a late save never brings a session back. The session lab's "slow store" uses it.
-func (s *Store) Change(ctx context.Context, id string, change func(values map[any]any) error) (bool, error) {
-	sess, err := s.load(ctx, s.fresh(""), id)
-	if err != nil {
+// request's): it loads the session with the usual expiry rules, lets change edit it through the
+// same interface handlers use, and saves what changed. No cookie is sent: there is no response
+// any more. It reports false when the session no longer exists (destroyed, expired or
+// regenerated meanwhile), and then stores nothing: a late save never brings a session back.
+// The session lab's "slow store" uses it.
+func (s *Store) Change(ctx context.Context, id string, change func(sessions.Session) error) (bool, error) {
+	sess := s.newSession(ctx, nil)
+	if err := s.loadDocument(sess, id); err != nil {
 		return false, err
 	}
-	if sess.IsNew {
+	if sess.id == "" {
 		return false, nil
 	}
-	if err := change(sess.Values); err != nil {
+	if err := change(sess); err != nil {
 		return false, err
 	}
-	if err := s.save(ctx, nil, sess); err != nil {
+	if err := s.save(sess); err != nil {
 		return false, err
 	}
-	return sess.ID == id, nil // save empties a session whose document vanished since the load
+	return sess.id == id, nil // save empties a session whose document vanished since the load
 }

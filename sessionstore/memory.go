@@ -3,6 +3,7 @@ package sessionstore
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,8 +17,16 @@ import (
 //
 // Same cookie, same expiry rules, same documents; but nothing reaches the database, every
 // instance has its own sessions, and a restart logs everyone out. For development only.
+// It holds at most Config.MemoryCap sessions (10,000 by default): storing one more evicts the
+// one that expires first, so a flood of new sessions cannot grow the process without bound.
 func NewMemory(cfg Config) (*Store, error) {
-	return newStore(&memory{docs: map[string]bson.Raw{}}, cfg)
+	if cfg.MemoryCap == 0 {
+		cfg.MemoryCap = 10_000
+	}
+	if cfg.MemoryCap < 0 {
+		return nil, errors.New("sessionstore: MemoryCap must be positive")
+	}
+	return newStore(&memory{docs: map[string]bson.Raw{}, limit: cfg.MemoryCap}, cfg)
 }
 
 // InMemory reports whether the store keeps sessions in this process (NewMemory).
@@ -29,11 +38,13 @@ func (s *Store) InMemory() bool {
 // memory holds each document as BSON bytes, so a caller can never change a stored session
 // behind the store's back, just as with a database.
 type memory struct {
-	mu   sync.Mutex
-	docs map[string]bson.Raw
+	mu    sync.Mutex
+	docs  map[string]bson.Raw
+	limit int
 }
 
-func (m *memory) find(_ context.Context, id string) (bson.Raw, error) {
+func (m *memory) find(ctx context.Context, id string) (bson.Raw, error) {
+	recordMemory(ctx, "get", id)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	raw, ok := m.docs[id]
@@ -43,9 +54,8 @@ func (m *memory) find(_ context.Context, id string) (bson.Raw, error) {
 	return raw, nil
 }
 
-func (m *memory) findInStep(ctx context.Context, id string) (bson.Raw, error) { return m.find(ctx, id) }
-
-func (m *memory) insert(_ context.Context, id string, doc bson.D) error {
+func (m *memory) insert(ctx context.Context, id string, doc bson.D) error {
+	recordMemory(ctx, "set (new)", id)
 	raw, err := bson.Marshal(doc)
 	if err != nil {
 		return err
@@ -55,14 +65,21 @@ func (m *memory) insert(_ context.Context, id string, doc bson.D) error {
 	if _, taken := m.docs[id]; taken {
 		return errors.New("sessionstore: duplicate session id") // like the collection's unique _id
 	}
+	if len(m.docs) >= m.limit {
+		m.evictFirstToExpire()
+	}
 	m.docs[id] = raw
 	return nil
 }
 
-func (m *memory) set(_ context.Context, id string, fields bson.D) (bool, error) {
+func (m *memory) update(ctx context.Context, id string, set bson.D, unset []string) (bool, error) {
+	recordMemory(ctx, "set (changed keys)", id)
 	return m.edit(id, func(doc bson.D) bson.D {
-		for _, f := range fields {
-			doc = setTop(doc, f.Key, f.Value)
+		for _, f := range set {
+			doc = setDotted(doc, strings.Split(f.Key, "."), f.Value)
+		}
+		for _, k := range unset {
+			doc = unsetDotted(doc, strings.Split(k, "."))
 		}
 		return doc
 	})
@@ -80,11 +97,11 @@ func (m *memory) recordStart(_ context.Context, id string, createdAt time.Time) 
 	return err
 }
 
-func (m *memory) touch(_ context.Context, id string, expires time.Time) (bool, error) {
+func (m *memory) touch(ctx context.Context, id string, expires time.Time) (bool, error) {
+	recordMemory(ctx, "touch", id)
 	return m.edit(id, func(doc bson.D) bson.D {
-		setPath(doc, expires, "expires")
-		setPath(doc, expires, "session", "cookie", "expires")
-		return doc
+		doc = setDotted(doc, []string{"expires"}, expires)
+		return setDotted(doc, []string{"session", "cookie", "expires"}, expires)
 	})
 }
 
@@ -109,18 +126,46 @@ func (m *memory) edit(id string, change func(bson.D) bson.D) (bool, error) {
 	return true, nil
 }
 
-// setTop sets a top-level field, adding it when missing, like $set on a plain name.
-func setTop(doc bson.D, key string, value any) bson.D {
+// setDotted sets the field at path, adding it (and the sub-documents on the way) when missing,
+// like $set on "a.b.c".
+func setDotted(doc bson.D, path []string, value any) bson.D {
 	for i := range doc {
-		if doc[i].Key == key {
-			doc[i].Value = value
-			return doc
+		if doc[i].Key != path[0] {
+			continue
 		}
+		if len(path) == 1 {
+			doc[i].Value = value
+		} else {
+			sub, _ := doc[i].Value.(bson.D)
+			doc[i].Value = setDotted(sub, path[1:], value)
+		}
+		return doc
 	}
-	return append(doc, bson.E{Key: key, Value: value})
+	if len(path) == 1 {
+		return append(doc, bson.E{Key: path[0], Value: value})
+	}
+	return append(doc, bson.E{Key: path[0], Value: setDotted(nil, path[1:], value)})
 }
 
-func (m *memory) delete(_ context.Context, id string) error {
+// unsetDotted removes the field at path, like $unset on "a.b.c".
+func unsetDotted(doc bson.D, path []string) bson.D {
+	for i := range doc {
+		if doc[i].Key != path[0] {
+			continue
+		}
+		if len(path) == 1 {
+			return append(doc[:i:i], doc[i+1:]...)
+		}
+		if sub, ok := doc[i].Value.(bson.D); ok {
+			doc[i].Value = unsetDotted(sub, path[1:])
+		}
+		return doc
+	}
+	return doc
+}
+
+func (m *memory) delete(ctx context.Context, id string) error {
+	recordMemory(ctx, "destroy", id)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.docs, id)
@@ -164,18 +209,15 @@ func dateAtMost(raw bson.Raw, key string, t time.Time) bool {
 	return ok && dt <= t.UnixMilli()
 }
 
-// setPath sets an existing field of doc, following sub-documents, like $set on "a.b.c"; the
-// documents the store writes always have these fields.
-func setPath(doc bson.D, value any, path ...string) {
-	for i := range doc {
-		if doc[i].Key != path[0] {
-			continue
+// evictFirstToExpire drops the session whose expiry comes first (an expired one, if any).
+// A scan of the map: it only runs when the store is full.
+func (m *memory) evictFirstToExpire() {
+	first, firstAt := "", int64(0)
+	for id, raw := range m.docs {
+		at, _ := raw.Lookup("expires").DateTimeOK()
+		if first == "" || at < firstAt {
+			first, firstAt = id, at
 		}
-		if len(path) == 1 {
-			doc[i].Value = value
-		} else if sub, ok := doc[i].Value.(bson.D); ok {
-			setPath(sub, value, path[1:]...)
-		}
-		return
 	}
+	delete(m.docs, first)
 }

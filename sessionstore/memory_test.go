@@ -2,43 +2,30 @@ package sessionstore
 
 import (
 	"context"
-	"net/http/httptest"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/gin-contrib/sessions"
-	"github.com/gin-contrib/sessions/tester"
-	gsessions "github.com/gorilla/sessions"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // newMemoryEnv is newTestEnv with the store keeping its documents in the process
 // (SESSION_STORE=memory). That nothing reaches the sessions collection is checked over the wire
 // in app/lessons_session_test.go, where the app has both.
-func newMemoryEnv(t *testing.T) *testEnv {
+func newMemoryEnv(t *testing.T, edit ...func(*Config)) *testEnv {
 	t.Helper()
 	env := newTestEnv(t)
-	store, err := NewMemory(testConfig(env.clock))
+	cfg := testConfig(env.clock)
+	for _, e := range edit {
+		e(&cfg)
+	}
+	store, err := NewMemory(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	env.store = store
 	return env
-}
-
-func newMemoryTesterStore(t *testing.T) sessions.Store { return newMemoryEnv(t).store }
-
-func TestGinContribSuiteOnMemoryStoreGetSet(t *testing.T) {
-	tester.GetSet(t, newMemoryTesterStore)
-}
-func TestGinContribSuiteOnMemoryStoreFlashes(t *testing.T) {
-	tester.Flashes(t, newMemoryTesterStore)
-}
-func TestGinContribSuiteOnMemoryStoreClear(t *testing.T) {
-	tester.Clear(t, newMemoryTesterStore)
-}
-func TestGinContribSuiteOnMemoryStoreMany(t *testing.T) {
-	tester.Many(t, newMemoryTesterStore)
 }
 
 // The memory store is the same Store with another place for its documents: same cookie, same
@@ -65,8 +52,8 @@ func TestMemoryStoreFollowsTheSameRules(t *testing.T) {
 
 	// An unchanged session is read back and not rewritten; after TouchAfter its expiry moves.
 	_, sess := env.visit(cookie, nil)
-	if sess.IsNew || sess.Values["isLoggedIn"] != true {
-		t.Fatalf("the cookie does not open the session: %v", sess.Values)
+	if sess.ID() != id || sess.Get("isLoggedIn") != true {
+		t.Fatalf("the cookie does not open the session: %q", sess.ID())
 	}
 	env.clock.Advance(2 * time.Minute)
 	refreshed, _ := env.visit(cookie, nil)
@@ -80,6 +67,25 @@ func TestMemoryStoreFollowsTheSameRules(t *testing.T) {
 			t.Errorf("%v = %v after the touch, want %v", path, got, want)
 		}
 	}
+
+	// Only the changed key is written, so parallel saves of other keys survive here too.
+	first, second := env.get(cookie), env.get(cookie)
+	first.Set("a", 1)
+	second.Set("b", 2)
+	second.Delete("isLoggedIn")
+	env.save(first)
+	env.save(second)
+	raw, _, _ = env.store.Document(context.Background(), id)
+	if a, _ := raw.Lookup("session", "a").AsInt64OK(); a != 1 {
+		t.Errorf("session.a lost: %s", raw)
+	}
+	if b, _ := raw.Lookup("session", "b").AsInt64OK(); b != 2 {
+		t.Errorf("session.b lost: %s", raw)
+	}
+	if _, err := raw.LookupErr("session", "isLoggedIn"); err == nil {
+		t.Errorf("a deleted key is still stored: %s", raw)
+	}
+	env.visit(cookie, func(s *Session) { s.Set("isLoggedIn", true) })
 
 	// Another session of the same user, then ending the user's other sessions keeps this one.
 	other := env.login(map[string]any{"isLoggedIn": true, "user": map[string]any{"_id": user}})
@@ -95,7 +101,7 @@ func TestMemoryStoreFollowsTheSameRules(t *testing.T) {
 	if n, err := env.store.Sweep(context.Background()); err != nil || n != 1 {
 		t.Fatalf("Sweep = %d, %v; want 1", n, err)
 	}
-	if _, sess := env.get(cookie); !sess.IsNew {
+	if sess := env.get(cookie); sess.ID() != "" {
 		t.Error("an expired memory session still opens")
 	}
 	if ttl, err := env.store.EnsureExpiryIndex(context.Background()); ttl || err != nil {
@@ -103,43 +109,39 @@ func TestMemoryStoreFollowsTheSameRules(t *testing.T) {
 	}
 }
 
-// Renew is the login step: the old document goes, the new session holds only the given values
-// and is stored, with its cookie, before the handler redirects.
-func TestRenewRegeneratesSetsAndSaves(t *testing.T) {
-	for name, newEnv := range map[string]func(*testing.T) *testEnv{
-		"mongodb": func(t *testing.T) *testEnv { return newTestEnv(t) },
-		"memory":  newMemoryEnv,
-	} {
-		t.Run(name, func(t *testing.T) {
-			env := newEnv(t)
-			old := env.login(map[string]any{"csrfSecret": "pre-login"})
-			oldID := env.idOf(old)
+// Issue 17, point 6: a flood of sessions cannot grow the process without bound. Storing one
+// more than the cap evicts the session that would expire first.
+func TestMemoryStoreIsCapped(t *testing.T) {
+	if _, err := NewMemory(Config{Secrets: []string{"s"}, IdleTimeout: time.Hour, AbsoluteTimeout: time.Hour, MemoryCap: -1}); err == nil {
+		t.Error("NewMemory accepted a negative MemoryCap")
+	}
+	env := newMemoryEnv(t, func(c *Config) { c.MemoryCap = 5 })
+	var cookies []*http.Cookie
+	for i := range 8 {
+		cookies = append(cookies, env.login(map[string]any{"n": i}))
+		env.clock.Advance(time.Second) // each one expires a second after the one before
+	}
+	if n := len(env.store.docs.(*memory).docs); n != 5 {
+		t.Fatalf("%d sessions kept, want 5", n)
+	}
+	for i, c := range cookies {
+		sess := env.get(c)
+		if evicted := i < 3; evicted != (sess.ID() == "") {
+			t.Errorf("session %d: loaded %q, want evicted=%v", i, sess.ID(), evicted)
+		} else if !evicted && sess.Get("n") != i {
+			t.Errorf("session %d holds n=%v", i, sess.Get("n"))
+		}
+	}
 
-			r := request(old)
-			rec := httptest.NewRecorder()
-			if err := env.store.Renew(rec, r, cookieName, map[string]any{"isLoggedIn": true}); err != nil {
-				t.Fatal(err)
-			}
-			fresh := responseCookie(rec)
-			if fresh == nil {
-				t.Fatal("Renew set no cookie")
-			}
-			newID := env.idOf(fresh)
-			if newID == oldID {
-				t.Fatal("Renew kept the old id")
-			}
-			if _, ok, _ := env.store.Document(context.Background(), oldID); ok {
-				t.Error("the pre-login document is still stored")
-			}
-			// The request's session (what sessions.Default(c) wraps) is the renewed one.
-			sess, err := env.store.Get(r, cookieName)
-			if err != nil || sess.ID != newID || sess.Values["csrfSecret"] != nil || sess.Values["isLoggedIn"] != true {
-				t.Errorf("the request's session after Renew: id %q, values %v, err %v", sess.ID, sess.Values, err)
-			}
-			if _, sess := env.get(fresh); sess.Values["isLoggedIn"] != true {
-				t.Errorf("the new cookie opens %v", sess.Values)
-			}
-		})
+	// A session kept alive by use outlives newer ones that were left alone.
+	env.clock.Advance(time.Hour - 10*time.Second) // within the idle time of the newest five
+	env.visit(cookies[3], func(s *Session) { s.Set("used", true) })
+	env.login(map[string]any{"n": 8})
+	if sess := env.get(cookies[3]); sess.ID() == "" {
+		t.Error("the session in use was evicted")
+	}
+	if sess := env.get(cookies[4]); sess.ID() != "" {
+		t.Error("the session that expires first was kept")
 	}
 }
 
@@ -150,20 +152,22 @@ func TestChangeSavesOutsideARequestButNeverRevivesASession(t *testing.T) {
 	cookie := env.login(map[string]any{"a": 1})
 	id := env.idOf(cookie)
 
-	ok, err := env.store.Change(context.Background(), id, func(v map[any]any) error {
-		v["lesson"] = map[string]any{"color": "blue"}
+	ok, err := env.store.Change(context.Background(), id, func(s sessions.Session) error {
+		s.Set("lesson", map[string]any{"color": "blue"})
 		return nil
 	})
 	if err != nil || !ok {
 		t.Fatalf("Change = %v, %v", ok, err)
 	}
-	if _, sess := env.get(cookie); sess.Values["a"] != 1 || sess.Values["lesson"].(map[string]any)["color"] != "blue" {
-		t.Fatalf("after Change the session holds %v", sess.Values)
+	if sess := env.get(cookie); sess.Get("a") != 1 || sess.Get("lesson").(map[string]any)["color"] != "blue" {
+		t.Fatalf("after Change the session holds a=%v lesson=%v", sess.Get("a"), sess.Get("lesson"))
 	}
 
-	env.visit(cookie, func(s *gsessions.Session) { s.Options.MaxAge = -1 }) // destroyed
-	ok, err = env.store.Change(context.Background(), id, func(v map[any]any) error {
-		v["lesson"] = "late"
+	if err := env.store.destroy(env.get(cookie)); err != nil {
+		t.Fatal(err)
+	}
+	ok, err = env.store.Change(context.Background(), id, func(s sessions.Session) error {
+		s.Set("lesson", "late")
 		return nil
 	})
 	if err != nil || ok {
@@ -187,7 +191,7 @@ func TestInspectCookieTakesTheCookieApart(t *testing.T) {
 		"current secret":  {current, CookieParts{Signed: true, ID: id, Signature: sig, Verified: true}},
 		"rotated secret":  {encodeCookieValue(id, "old-secret"), CookieParts{Signed: true, ID: id, Signature: sign(id, "old-secret")[len(id)+1:], Verified: true, OldSecret: true}},
 		"unknown secret":  {encodeCookieValue(id, "other"), CookieParts{Signed: true, ID: id, Signature: sign(id, "other")[len(id)+1:]}},
-		"edited id":       {"s%3AX" + current[5:], CookieParts{Signed: true, ID: "X" + id[1:], Signature: sig}},
+		"edited id":       {"s%3A" + flip(id[0]) + current[5:], CookieParts{Signed: true, ID: flip(id[0]) + id[1:], Signature: sig}},
 		"unsigned":        {id, CookieParts{}},
 		"not URL-encoded": {"s:" + id + "." + sig, CookieParts{Signed: true, ID: id, Signature: sig, Verified: true}},
 	} {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	gsessions "github.com/gorilla/sessions"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -62,33 +61,46 @@ func (e *testEnv) insertExpressSession(doc bson.D) *http.Cookie {
 const expressID = "Xy3_kP9-qLm2Vb7Rt5Nw8Zc1Hd4Jf6Gs"
 
 func TestExpressSessionWithoutCreatedAtIsKeptAndItsStartRecorded(t *testing.T) {
-	// An idle timeout longer than the absolute one, so only the absolute timeout can end it.
-	env := newTestEnv(t, func(c *Config) { c.IdleTimeout = 48 * time.Hour })
-	expires := env.store.now().Add(50 * time.Minute) // saved by Express 10 minutes ago, maxAge 1h
-	cookie := env.insertExpressSession(expressDocument(expressID, expires))
+	env := newTestEnv(t)
+	// The Node app's cookie maxAge is 48 h, longer than the absolute timeout, so only the
+	// absolute timeout can end it. Saved by Express 10 minutes ago.
+	expires := env.store.now().Add(48*time.Hour - 10*time.Minute)
+	doc := expressDocument(expressID, expires)
+	setCookieField(doc, "originalMaxAge", int32(48*time.Hour/time.Millisecond))
+	cookie := env.insertExpressSession(doc)
 
-	_, sess := env.get(cookie)
-	if sess.IsNew || sess.Values["isLoggedIn"] != true {
-		t.Fatalf("the Express session was not loaded: IsNew=%v values=%v", sess.IsNew, sess.Values)
+	sess := env.get(cookie)
+	if sess.ID() != expressID || sess.Get("isLoggedIn") != true {
+		t.Fatalf("the Express session was not loaded: id=%q isLoggedIn=%v", sess.ID(), sess.Get("isLoggedIn"))
 	}
-	doc := env.doc(expressID)
-	if doc == nil {
+	stored := env.doc(expressID)
+	if stored == nil {
 		t.Fatal("the Express session was deleted")
 	}
 	// Its start is the last Express save: expires − originalMaxAge.
-	created, ok := doc.Lookup("createdAt").TimeOK()
-	if want := expires.Add(-time.Hour); !ok || !created.Equal(want) {
+	created, ok := stored.Lookup("createdAt").TimeOK()
+	if want := expires.Add(-48 * time.Hour); !ok || !created.Equal(want) {
 		t.Fatalf("createdAt = %v (%v), want %v", created, ok, want)
 	}
 
 	// The absolute timeout counts from that start, not from each request.
 	env.clock.Advance(23*time.Hour + 49*time.Minute)
-	if _, sess := env.get(cookie); sess.IsNew {
+	if sess := env.get(cookie); sess.ID() != expressID {
 		t.Fatal("session ended before its absolute timeout")
 	}
 	env.clock.Advance(2 * time.Minute)
-	if _, sess := env.get(cookie); !sess.IsNew {
+	if sess := env.get(cookie); sess.ID() != "" {
 		t.Fatal("session outlived its absolute timeout")
+	}
+}
+
+// setCookieField sets session.cookie.<key> in an expressDocument.
+func setCookieField(doc bson.D, key string, value any) {
+	cookie := doc[2].Value.(bson.D)[0].Value.(bson.D)
+	for i := range cookie {
+		if cookie[i].Key == key {
+			cookie[i].Value = value
+		}
 	}
 }
 
@@ -96,9 +108,9 @@ func TestExpressSessionWithoutMaxAgeStartsWhenFirstSeen(t *testing.T) {
 	env := newTestEnv(t)
 	// The course sets no cookie maxAge: originalMaxAge null, expires two weeks ahead.
 	doc := expressDocument(expressID, env.store.now().Add(14*24*time.Hour))
-	doc[2].Value.(bson.D)[0].Value.(bson.D)[0].Value = nil
+	setCookieField(doc, "originalMaxAge", nil)
 	cookie := env.insertExpressSession(doc)
-	if _, sess := env.get(cookie); sess.IsNew {
+	if sess := env.get(cookie); sess.ID() != expressID {
 		t.Fatal("the Express session was not loaded")
 	}
 	if created, ok := env.doc(expressID).Lookup("createdAt").TimeOK(); !ok || !created.Equal(env.store.now()) {
@@ -109,7 +121,7 @@ func TestExpressSessionWithoutMaxAgeStartsWhenFirstSeen(t *testing.T) {
 func TestExpiredExpressSessionIsStillDeleted(t *testing.T) {
 	env := newTestEnv(t)
 	cookie := env.insertExpressSession(expressDocument(expressID, env.store.now().Add(-time.Second)))
-	if _, sess := env.get(cookie); !sess.IsNew {
+	if sess := env.get(cookie); sess.ID() != "" {
 		t.Fatal("an expired Express session was loaded")
 	}
 	if env.doc(expressID) != nil {
@@ -136,16 +148,16 @@ func TestExpressSessionFieldsSurviveRewritesByteForByte(t *testing.T) {
 
 	// Several Gin Shop requests: one changes a value, later ones read and touch it.
 	for i := range 5 {
-		_, sess := env.visit(cookie, func(s *gsessions.Session) {
-			if s.IsNew {
+		_, sess := env.visit(cookie, func(s *Session) {
+			if s.ID() == "" {
 				t.Fatalf("request %d: an unknown BSON type logged the visitor out", i)
 			}
 			if i == 0 {
-				s.Values["lesson"] = "set by Gin Shop"
+				s.Set("lesson", "set by Gin Shop")
 			}
 		})
-		if sess.ID != expressID {
-			t.Fatalf("request %d: session id changed to %q", i, sess.ID)
+		if sess.ID() != expressID {
+			t.Fatalf("request %d: session id changed to %q", i, sess.ID())
 		}
 		env.clock.Advance(2 * time.Minute)
 	}
@@ -162,8 +174,28 @@ func TestExpressSessionFieldsSurviveRewritesByteForByte(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range elems {
+		if e.Key() != "cookie" {
+			continue
+		}
+		// express-session's cookie keeps its int32 maxAge and its nulls: a save or a touch
+		// moves its expires and nothing else.
+		cookieElems, err := e.Value().Document().Elements()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ce := range cookieElems {
+			got, err := after.LookupErr("session", "cookie", ce.Key())
+			if ce.Key() == "expires" {
+				continue
+			}
+			if err != nil || got.Type != ce.Value().Type || !bytes.Equal(got.Value, ce.Value().Value) {
+				t.Errorf("session.cookie.%s changed: %s → %s (%v)", ce.Key(), ce.Value(), got, err)
+			}
+		}
+	}
+	for _, e := range elems {
 		if e.Key() == "cookie" {
-			continue // rewritten by whichever app saved last, like express-session does
+			continue // compared field by field below: only expires moves
 		}
 		got, err := after.LookupErr("session", e.Key())
 		if err != nil {
@@ -182,7 +214,7 @@ func TestUntouchedExpressSessionIsNotRewritten(t *testing.T) {
 	env.get(cookie) // first sight records createdAt
 	env.cmds.Reset()
 	_, sess := env.visit(cookie, nil)
-	if sess.IsNew {
+	if sess.ID() != expressID {
 		t.Fatal("session not loaded")
 	}
 	if n := env.cmds.Writes(); n != 0 {
@@ -206,18 +238,20 @@ func TestConnectFlashMessagesAreReadAndWrittenByType(t *testing.T) {
 	}
 	cookie := env.insertExpressSession(doc)
 
-	env.visit(cookie, func(s *gsessions.Session) {
-		if f := s.Flashes(FlashKey("error")); len(f) != 1 || f[0] != "Invalid email or password." {
+	env.visit(cookie, func(s *Session) {
+		if f := s.Flashes("error"); len(f) != 1 || f[0] != "Invalid email or password." {
 			t.Errorf("error flashes = %v", f)
 		}
 		if f := s.Flashes(); len(f) != 1 || f[0] != "Welcome back." {
-			t.Errorf("info flashes (gorilla's default) = %v", f)
+			t.Errorf("info flashes (connect-flash's default type) = %v", f)
 		}
-		s.AddFlash("Product added.", FlashKey("success")) // req.flash('success', ...)
+		s.AddFlash("Product added.", "success") // req.flash('success', ...)
 	})
 	stored := env.doc(expressID).Lookup("session", "flash").Document()
-	if _, err := stored.LookupErr("error"); err == nil {
-		t.Errorf("a read flash type is still stored: %s", stored)
+	for _, read := range []string{"error", "info"} {
+		if _, err := stored.LookupErr(read); err == nil {
+			t.Errorf("a read flash type (%s) is still stored: %s", read, stored)
+		}
 	}
 	if got, _ := stored.Lookup("success", "0").StringValueOK(); got != "Product added." {
 		t.Errorf("flash.success = %s", stored)
@@ -242,16 +276,15 @@ func TestTypesWithoutAGoValueComeBackAsStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	values, fields, err := decodeValues(session)
+	values, _, err := decodeValues(session)
 	if err != nil {
 		t.Fatalf("decode: %v", err)
 	}
 	if _, ok := values["price"].(bson.RawValue); !ok {
 		t.Fatalf("price decoded as %T", values["price"])
 	}
-	values[loadStateKey{}] = &loadState{stored: fields}
 	values["user"].(map[string]any)["email"] = "changed@b.c" // a changed map keeps its unknown values
-	doc, err := encodeValues(values)
+	doc, err := encodeFields(values)
 	if err != nil {
 		t.Fatalf("encode: %v", err)
 	}

@@ -1,40 +1,39 @@
-// Package sessionstore keeps gin-contrib/sessions sessions in MongoDB (or, for the lesson's
-// first step, in the process's memory).
+// Package sessionstore is Gin Shop's session: gin-contrib/sessions' interface, kept in MongoDB
+// (or, for the lesson's first step, in the process's memory).
 //
 // It is the Go counterpart of the Node course's
 //
 //	app.use(session({secret, resave: false, saveUninitialized: false,
 //	    store: new MongoDBStore({uri, collection: 'sessions'})}))
 //
-// Cookies are signed like express-session's (cookie-signature), and documents look
-// like connect-mongodb-session's: {_id, expires, session: {cookie: {...}, ...values}},
-// plus a createdAt used for the absolute timeout. A session is stored only once it has
-// values, rewritten only when its values changed, and its expiry is extended ("touched")
-// at most once per Config.TouchAfter without rewriting its values.
+// Cookies are signed like express-session's (cookie-signature), and documents look like
+// connect-mongodb-session's: {_id, expires, session: {cookie: {...}, ...values}}, plus a
+// createdAt used for the absolute timeout. A session is stored only once it has values,
+// a save writes only the keys the request changed, and an unchanged session's expiry is
+// extended ("touched") at most once per Config.TouchAfter without rewriting its values.
 //
-// Where to read what:
+// Reading the session path (docs/COURSE.md walks through it):
 //
-//	store.go      loading a session (Get, New) and saving it (Save), destroy, Regenerate
-//	login.go      Renew: the login step (regenerate, set, save) in one call
-//	cookie.go     the Set-Cookie lines: writing, re-sending after a touch, expiring
-//	expiry.go     idle and absolute timeouts, the TTL index and the sweeper
-//	signature.go  the signed cookie value (cookie-signature) and session ids
-//	codec.go      session values <-> the readable BSON fields of the document
-//	backend.go    where documents live: the collection; memory.go: a map (SESSION_STORE=memory)
-//	lab.go        what the session lab shows: the cookie taken apart, the raw document
+//	middleware.go  Middleware: load once per request; Regenerate (login), Destroy (logout)
+//	session.go     Session: what sessions.Default(c) returns (Get, Set, AddFlash, Save)
+//	store.go       load a document by _id, and save what changed
+//	cookie.go      the signed cookie: reading it (cookie-signature), session ids, Set-Cookie
+//	keys.go        every key the app keeps in a session
+//
+// And beside it: codec.go (values <-> readable BSON), expiry.go (timeouts, TTL index,
+// sweeping), backend.go (the collection; memory.go: a map for SESSION_STORE=memory),
+// trace.go (what the lesson pages show happened), lab.go (what the session lab reads).
 package sessionstore
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"sync/atomic"
+	"slices"
+	"strings"
 	"time"
 
-	"github.com/gin-contrib/sessions"
-	gsessions "github.com/gorilla/sessions"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -42,41 +41,27 @@ import (
 // ErrUnavailable wraps every database failure, so the app can answer 503 with errors.Is.
 var ErrUnavailable = errors.New("sessionstore: session database unavailable")
 
-// Config configures a Store. Secrets, IdleTimeout and AbsoluteTimeout are required.
+// Config configures a Store. Name, Secrets, IdleTimeout and AbsoluteTimeout are required.
 type Config struct {
+	Name            string           // the cookie's name: connect.sid
 	Secrets         []string         // first signs, all verify (rotation); at least one, non-empty
 	IdleTimeout     time.Duration    // session ends after this long without a request (cookie Max-Age too)
 	AbsoluteTimeout time.Duration    // session ends this long after it was created (login regenerates it)
-	TouchAfter      time.Duration    // min interval between expiry extensions of an unchanged session; 0 → 1 minute
+	TouchAfter      time.Duration    // min interval between expiry extensions of an unchanged session; 0 → a minute (less for short idle timeouts)
 	Secure          bool             // Secure cookie attribute (production)
 	OpTimeout       time.Duration    // per database operation, on top of the request context; 0 → 2s
 	Now             func() time.Time // nil → time.Now; tests inject a clock
+	MemoryCap       int              // NewMemory only: most sessions kept; 0 → 10,000
 	// Reads is the same collection through the pooled read client (database.DB.Reads), for
 	// loading sessions; nil → the collection given to New. Writes always use that one.
 	Reads *mongo.Collection
 }
 
-// Store is a gin-contrib/sessions Store backed by a MongoDB collection (or, with NewMemory,
-// by a map in this process).
+// Store loads and saves sessions: connect-mongodb-session's MongoDBStore, or (NewMemory)
+// express-session's MemoryStore.
 type Store struct {
-	docs     backend
-	cfg      Config
-	defaults atomic.Pointer[gsessions.Options] // cookie options; replaced by Options()
-}
-
-var _ sessions.Store = (*Store)(nil)
-
-// loadStateKey is the key, in sess.Values, of what the store remembers about the
-// stored document. Its type is unexported, so handlers cannot reach it, and the codec
-// skips it. gin-contrib's Clear() deletes it, which Save simply treats as "changed".
-type loadStateKey struct{}
-
-type loadState struct {
-	createdAt time.Time // when the session (id) was created; start of the absolute timeout
-	expires   time.Time // the expiry stored in the document right now
-	saved     []byte    // canonical encoding of the values as stored, to detect changes
-	refresh   bool      // the expiry was extended on load: the cookie must be re-sent
-	stored    *stored   // the stored values as loaded, so a rewrite keeps what was not changed
+	docs backend
+	cfg  Config
 }
 
 // New returns a Store writing to coll (the app passes the "sessions" collection):
@@ -93,6 +78,9 @@ func New(coll *mongo.Collection, cfg Config) (*Store, error) {
 }
 
 func newStore(docs backend, cfg Config) (*Store, error) {
+	if cfg.Name == "" {
+		cfg.Name = "connect.sid"
+	}
 	if len(cfg.Secrets) == 0 {
 		return nil, errors.New("sessionstore: at least one secret is required")
 	}
@@ -109,7 +97,9 @@ func newStore(docs backend, cfg Config) (*Store, error) {
 		return nil, errors.New("sessionstore: AbsoluteTimeout must be positive")
 	}
 	if cfg.TouchAfter == 0 {
-		cfg.TouchAfter = time.Minute
+		// A minute, like connect-mongo's touchAfter, but never more than a tenth of a short
+		// idle timeout: SESSION_IDLE_TIMEOUT=1m must work too.
+		cfg.TouchAfter = min(time.Minute, cfg.IdleTimeout/10)
 	}
 	if cfg.TouchAfter < 0 || cfg.TouchAfter >= cfg.IdleTimeout {
 		return nil, errors.New("sessionstore: TouchAfter must be positive and shorter than IdleTimeout")
@@ -123,63 +113,11 @@ func newStore(docs backend, cfg Config) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Store{docs: docs, cfg: cfg}
-	s.Options(sessions.Options{})
-	return s, nil
+	return &Store{docs: docs, cfg: cfg}, nil
 }
 
-// Options sets the store's cookie options (gin-contrib's store.Options). Whatever is
-// passed, the session cookie keeps express-session's safe defaults: Path "/" when
-// empty, SameSite Lax when unset, always HttpOnly, Secure when Config.Secure.
-// MaxAge is ignored: the cookie lives as long as the session (IdleTimeout).
-func (s *Store) Options(o sessions.Options) {
-	g := o.ToGorillaOptions()
-	if g.Path == "" {
-		g.Path = "/"
-	}
-	if g.SameSite == 0 || g.SameSite == http.SameSiteDefaultMode {
-		g.SameSite = http.SameSiteLaxMode
-	}
-	g.HttpOnly = true
-	g.Secure = g.Secure || s.cfg.Secure
-	g.MaxAge = int(s.cfg.IdleTimeout / time.Second)
-	s.defaults.Store(g)
-}
-
-// Get returns the request's session, loading it at most once per request
-// (gorilla's registry caches the session and the error).
-func (s *Store) Get(r *http.Request, name string) (*gsessions.Session, error) {
-	return gsessions.GetRegistry(r).Get(s, name)
-}
-
-// New loads the session named by the request's cookie, or returns a fresh empty
-// one (IsNew) when there is no valid cookie or no live document for it. It never
-// returns a nil session. On a database failure it returns a fresh session and an
-// error wrapping ErrUnavailable; any other error means the stored document could not
-// be decoded (the returned fresh session is still usable).
-func (s *Store) New(r *http.Request, name string) (*gsessions.Session, error) {
-	sess := s.fresh(name)
-	c, err := r.Cookie(name)
-	if err != nil {
-		return sess, nil
-	}
-	// Like express-session: a cookie that is unsigned, tampered with or signed with an
-	// unknown secret is simply ignored, and the request gets a fresh session.
-	id, ok := decodeCookieValue(c.Value, s.cfg.Secrets)
-	if !ok {
-		return sess, nil
-	}
-	return s.load(r.Context(), sess, id)
-}
-
-// fresh is a new, empty session with the store's cookie options.
-func (s *Store) fresh(name string) *gsessions.Session {
-	sess := gsessions.NewSession(s, name)
-	opts := *s.defaults.Load()
-	sess.Options = &opts
-	sess.IsNew = true
-	return sess
-}
+// Name is the session cookie's name.
+func (s *Store) Name() string { return s.cfg.Name }
 
 // storedSession is the part of a document the store reads back.
 type storedSession struct {
@@ -188,21 +126,44 @@ type storedSession struct {
 	Session   bson.Raw  `bson:"session"`
 }
 
-// load fills the fresh session sess from the document id, touching its expiry when due.
-// On any failure sess is returned untouched, so the request is anonymous.
-func (s *Store) load(ctx context.Context, sess *gsessions.Session, id string) (*gsessions.Session, error) {
-	ctx, cancel := s.opContext(ctx)
+// load returns the session the request's cookie names, or a new empty one when there is no
+// valid cookie or no live document for it. On a database failure it returns a new session and
+// an error wrapping ErrUnavailable; any other error means the stored document could not be
+// decoded (the new session is still usable).
+func (s *Store) load(r *http.Request, w http.ResponseWriter, trace *Trace) (*Session, error) {
+	sess := s.newSession(r.Context(), w)
+	sess.trace = trace
+	c, err := r.Cookie(s.cfg.Name)
+	if err != nil {
+		trace.loaded(LoadNew, "the browser sent no "+s.cfg.Name+" cookie")
+		return sess, nil
+	}
+	// Like express-session: a cookie that is unsigned, tampered with or signed with an
+	// unknown secret is simply ignored, and the request gets a new session.
+	id, ok := decodeCookieValue(c.Value, s.cfg.Secrets)
+	if !ok {
+		trace.loaded(LoadRefused, "the cookie's signature does not match the secret: someone changed it")
+		return sess, nil
+	}
+	return sess, s.loadDocument(sess, id)
+}
+
+// loadDocument fills sess from the document id, touching its expiry when due. On any failure
+// sess stays new and empty, so the request is anonymous.
+func (s *Store) loadDocument(sess *Session, id string) error {
+	ctx, cancel := s.opContext(sess.ctx)
 	defer cancel()
 
 	raw, err := s.docs.find(ctx, id)
 	if errors.Is(err, errNoDocument) {
-		return sess, nil // unknown, deleted or regenerated id: no session
+		sess.trace.loaded(LoadRefused, "no session document has this id (destroyed, regenerated, or never stored)")
+		return nil
 	} else if err != nil {
-		return sess, unavailable("load session", err)
+		return unavailable("load session", err)
 	}
 	var doc storedSession
 	if err := bson.Unmarshal(raw, &doc); err != nil {
-		return sess, fmt.Errorf("sessionstore: malformed session document: %w", err)
+		return fmt.Errorf("sessionstore: malformed session document: %w", err)
 	}
 
 	now := s.now()
@@ -210,196 +171,253 @@ func (s *Store) load(ctx context.Context, sess *gsessions.Session, id string) (*
 	if s.expired(createdAt, doc.Expires, now) {
 		// Delete it now (the server may have no TTL index). A failure is harmless: the
 		// document stays unusable and the sweeper retries.
+		sess.trace.loaded(LoadRefused, "the session has expired: its document is deleted")
 		_ = s.docs.delete(ctx, id)
-		return sess, nil
+		return nil
 	}
-
-	values, fields, err := decodeValues(doc.Session)
+	values, loaded, err := decodeValues(doc.Session)
 	if err != nil {
-		return sess, err
+		return err
 	}
 	if !known {
 		// Written by express-session (connect-mongodb-session stores no createdAt): remember
 		// the start once, so the absolute timeout counts from it and not from every request.
 		if err := s.docs.recordStart(ctx, id, createdAt); err != nil {
-			return sess, unavailable("record session start", err)
+			return unavailable("record session start", err)
 		}
 	}
-	state := &loadState{createdAt: createdAt, expires: doc.Expires, stored: fields}
-	values[loadStateKey{}] = state
-	encoded, err := encodeValues(values)
-	if err != nil {
-		return sess, err
-	}
-	if state.saved, err = canonical(encoded); err != nil {
-		return sess, err
-	}
+	sess.id, sess.values, sess.loaded = id, values, loaded
+	sess.createdAt, sess.expires = createdAt, doc.Expires
+	sess.idle = s.idleOf(doc)
+	sess.trace.loaded(LoadFound, "the signature matched and the document was found by its _id")
 
-	// Touch (connect-mongo's touchAfter): extend the expiry only if the last extension
-	// is older than TouchAfter, with one small update instead of rewriting the values.
-	if doc.Expires.Before(now.Add(s.cfg.IdleTimeout - s.cfg.TouchAfter)) {
-		if next := s.expiry(createdAt, now); next.After(doc.Expires) {
+	// Touch (connect-mongo's touchAfter): extend the expiry only if the last extension is
+	// older than TouchAfter, with one small update instead of rewriting the values.
+	if doc.Expires.Before(now.Add(sess.idle - s.cfg.TouchAfter)) {
+		if next := s.expiry(sess, now); next.After(doc.Expires) {
 			matched, err := s.docs.touch(ctx, id, next)
 			if err != nil {
-				return sess, unavailable("touch session", err)
+				return unavailable("touch session", err)
 			}
 			if !matched {
-				return sess, nil // deleted since the read (logout elsewhere)
+				sess.reset() // deleted since the read (logout elsewhere)
+				return nil
 			}
-			state.expires = next
-			state.refresh = true
+			sess.trace.decided("only expires touched: the session was used, its expiry moves on (at most once per " + s.cfg.TouchAfter.String() + ")")
+			sess.expires = next
+			sess.refresh = true
 		}
 	}
-
-	sess.ID = id
-	sess.IsNew = false
-	for k, v := range values {
-		sess.Values[k] = v
-	}
-	return sess, nil
+	return nil
 }
 
-// Save stores the session if it changed and sets the cookie (req.session.save()).
-//   - Options.MaxAge < 0: the session is destroyed (req.session.destroy()).
-//   - a new session without values is not stored (saveUninitialized: false).
-//   - a loaded session whose values did not change is not rewritten (resave: false).
-func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Session) error {
-	return s.save(r.Context(), w, sess)
-}
-
-// save is Save with the context given; w may be nil when there is no response to set the
-// cookie on (Change).
-func (s *Store) save(ctx context.Context, w http.ResponseWriter, sess *gsessions.Session) error {
-	opts := s.sessionOptions(sess)
-	if opts.MaxAge < 0 {
-		return s.destroy(ctx, w, sess, opts)
-	}
-
-	values, err := encodeValues(sess.Values)
-	if err != nil {
-		return err
-	}
-	encoded, err := canonical(values)
-	if err != nil {
-		return fmt.Errorf("sessionstore: encode session: %w", err)
-	}
-	state, _ := sess.Values[loadStateKey{}].(*loadState)
-
-	ctx, cancel := s.opContext(ctx)
+// save stores what the request changed and sets the cookie (req.session.save()):
+//   - a new session without values is not stored (saveUninitialized: false);
+//   - a stored session is written only when a key changed (resave: false), and then only the
+//     changed keys: $set session.<key> for a new value, $unset session.<key> for a deleted one.
+func (s *Store) save(sess *Session) error {
+	ctx, cancel := s.opContext(sess.ctx)
 	defer cancel()
 	now := s.now()
 
-	if sess.ID == "" {
-		if len(values) == 0 {
+	if sess.id == "" {
+		if !sess.hasValues() {
+			if len(sess.dirty) > 0 || sess.trace != nil {
+				sess.trace.decided("not stored: the session is new and holds nothing (saveUninitialized: false)")
+			}
 			return nil
 		}
-		// A new id every time a session is first stored: a presented (maybe stale or
-		// forged) id is never reused. InsertOne cannot overwrite another session.
+		values, err := encodeFields(sess.values)
+		if err != nil {
+			return err
+		}
+		// A new id every time a session is first stored: a presented (maybe stale or forged)
+		// id is never reused. InsertOne cannot overwrite another session.
 		id := newID()
-		expires := s.expiry(now, now)
-		if err := s.docs.insert(ctx, id, s.document(id, now, expires, values, opts)); err != nil {
+		sess.createdAt = now
+		expires := s.expiry(sess, now)
+		if err := s.docs.insert(ctx, id, s.document(id, now, expires, values)); err != nil {
 			return unavailable("insert session", err)
 		}
-		sess.ID = id
-		sess.Values[loadStateKey{}] = &loadState{createdAt: now, expires: expires, saved: encoded}
-		s.writeCookie(w, sess, opts, expires)
-		return nil
-	}
-
-	if state != nil && bytes.Equal(state.saved, encoded) {
-		if state.refresh {
-			s.writeCookie(w, sess, opts, state.expires) // touched on load and not yet re-sent
-			state.refresh = false
-		}
-		return nil
-	}
-
-	createdAt := time.Time{}
-	if state != nil {
-		createdAt = state.createdAt
-	} else {
-		// The load state was removed (gin-contrib's Clear()): read createdAt back so the
-		// absolute timeout still counts from the session's creation.
-		var found bool
-		if createdAt, found, err = s.storedCreatedAt(ctx, sess.ID, now); err != nil {
+		sess.trace.decided("inserted: something was put in a new session, so it is stored (and the cookie sent)")
+		sess.id, sess.expires = id, expires
+		if err := s.remember(sess, values); err != nil {
 			return err
-		} else if !found {
-			s.forget(w, sess, opts)
-			return nil
 		}
+		s.writeCookie(sess)
+		return nil
 	}
-	expires := s.expiry(createdAt, now)
+
+	set, unset, changed, err := s.changes(sess)
+	if err != nil {
+		return err
+	}
+	if len(set) == 0 && len(unset) == 0 {
+		if sess.refresh {
+			s.writeCookie(sess) // touched on load and not yet re-sent
+		}
+		return nil
+	}
+	expires := s.expiry(sess, now)
+	if expires.Before(sess.expires) {
+		expires = sess.expires // never shorten a session another app gave longer
+	}
+	set = append(set, bson.E{Key: "expires", Value: expires}, bson.E{Key: "session.cookie.expires", Value: expires})
 	// No upsert: if the document was deleted meanwhile (logout in another tab, password
-	// reset ending all sessions), the session must stay dead. $set rather than a replacement,
-	// like connect-mongodb-session: fields another app added to the document stay.
-	set := s.document(sess.ID, createdAt, expires, values, opts)[1:] // all but _id
-	matched, err := s.docs.set(ctx, sess.ID, set)
+	// reset ending all sessions), the session must stay dead.
+	matched, err := s.docs.update(ctx, sess.id, set, unset)
 	if err != nil {
 		return unavailable("save session", err)
 	}
 	if !matched {
-		s.forget(w, sess, opts)
+		sess.trace.decided("not written: the document is gone (destroyed elsewhere); the cookie is expired")
+		s.expireCookie(sess.w)
+		sess.reset()
 		return nil
 	}
-	var fields *stored
-	if state != nil {
-		fields = state.stored // what was loaded still decides which fields are unchanged
-	}
-	sess.Values[loadStateKey{}] = &loadState{createdAt: createdAt, expires: expires, saved: encoded, stored: fields}
-	s.writeCookie(w, sess, opts, expires)
+	sess.trace.decided("updated: the request changed " + joinKeys(changed) + ", so only that is written")
+	sess.expires = expires
+	clear(sess.dirty)
+	s.writeCookie(sess)
 	return nil
 }
 
-// storedCreatedAt reads the creation time of a live session document.
-func (s *Store) storedCreatedAt(ctx context.Context, id string, now time.Time) (time.Time, bool, error) {
-	var doc storedSession
-	raw, err := s.docs.findInStep(ctx, id) // read, then written: in step with the writes
-	if err == nil {
-		err = bson.Unmarshal(raw, &doc)
+// changes is the $set and $unset a save needs: the dirty keys whose value differs from the
+// loaded one.
+func (s *Store) changes(sess *Session) (set bson.D, unset []string, changed []string, err error) {
+	for k := range sess.dirty {
+		v, present := sess.values[k]
+		if !present {
+			if _, stored := sess.loaded[k]; stored {
+				unset = append(unset, "session."+k)
+				changed = append(changed, k)
+				delete(sess.loaded, k)
+			}
+			continue
+		}
+		ev, err := encodeField(k, v)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		b, err := fieldBytes(k, ev)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if string(b) == string(sess.loaded[k]) {
+			continue
+		}
+		if subSet, subUnset, ok := subChanges(k, sess.loaded[k], ev); ok {
+			// Both the stored and the new value are documents (session.lesson, flash): write
+			// only the sub-keys that changed, so parallel requests that each add a lesson
+			// value or a flash of another type keep both.
+			set, unset = append(set, subSet...), append(unset, subUnset...)
+		} else {
+			set = append(set, bson.E{Key: "session." + k, Value: ev})
+		}
+		changed = append(changed, k)
+		sess.loaded[k] = b
 	}
-	createdAt, _ := s.startOf(doc, now)
-	switch {
-	case errors.Is(err, errNoDocument):
-		return time.Time{}, false, nil
-	case err != nil:
-		return time.Time{}, false, unavailable("load session", err)
-	case s.expired(createdAt, doc.Expires, now):
-		return time.Time{}, false, nil
-	}
-	return createdAt, true, nil
+	slices.Sort(changed)
+	slices.Sort(unset)
+	slices.SortFunc(set, func(a, b bson.E) int { return strings.Compare(a.Key, b.Key) })
+	return set, unset, changed, nil
 }
 
-// destroy deletes the document and expires the cookie (req.session.destroy + res.clearCookie).
-func (s *Store) destroy(ctx context.Context, w http.ResponseWriter, sess *gsessions.Session, opts gsessions.Options) error {
+// subChanges compares a document value with the one loaded (loaded holds {k: value} as BSON,
+// nil when k was not stored), sub-key by sub-key: $set for new or changed sub-keys, $unset for
+// removed ones. Parallel requests that each add a lesson value or a flash of another type keep
+// both, even when the document did not exist yet (MongoDB creates the parent). ok is false when
+// a whole-value $set is needed: the value is not a document, the stored one was not a
+// document, or the value is an empty document where none was stored.
+func subChanges(k string, loaded []byte, ev any) (set bson.D, unset []string, ok bool) {
+	newDoc, isDoc := ev.(bson.D)
+	if !isDoc {
+		return nil, nil, false
+	}
+	oldBytes := map[string][]byte{}
+	if loaded != nil {
+		old, isOld := bson.Raw(loaded).Lookup(k).DocumentOK()
+		if !isOld {
+			return nil, nil, false
+		}
+		elems, err := old.Elements()
+		if err != nil {
+			return nil, nil, false
+		}
+		for _, e := range elems {
+			b, err := fieldBytes(e.Key(), e.Value())
+			if err != nil {
+				return nil, nil, false
+			}
+			oldBytes[e.Key()] = b
+		}
+	}
+	if len(newDoc) == 0 && len(oldBytes) == 0 {
+		return nil, nil, false
+	}
+	prefix := "session." + k + "."
+	for _, e := range newDoc {
+		b, err := fieldBytes(e.Key, e.Value)
+		if err != nil {
+			return nil, nil, false
+		}
+		if string(b) != string(oldBytes[e.Key]) {
+			set = append(set, bson.E{Key: prefix + e.Key, Value: e.Value})
+		}
+		delete(oldBytes, e.Key)
+	}
+	for sub := range oldBytes {
+		unset = append(unset, prefix+sub)
+	}
+	return set, unset, true
+}
+
+// remember records the stored values as loaded, after an insert.
+func (s *Store) remember(sess *Session, values bson.D) error {
+	clear(sess.dirty)
+	clear(sess.loaded)
+	for _, e := range values {
+		b, err := fieldBytes(e.Key, e.Value)
+		if err != nil {
+			return err
+		}
+		sess.loaded[e.Key] = b
+	}
+	return nil
+}
+
+// destroy deletes the session's document and expires its cookie: req.session.destroy() and
+// res.clearCookie().
+func (s *Store) destroy(sess *Session) error {
 	var err error
-	if sess.ID != "" {
-		ctx, cancel := s.opContext(ctx)
+	if sess.id != "" {
+		ctx, cancel := s.opContext(sess.ctx)
 		defer cancel()
-		if derr := s.docs.delete(ctx, sess.ID); derr != nil {
+		if derr := s.docs.delete(ctx, sess.id); derr != nil {
 			err = unavailable("delete session", derr)
+		} else {
+			sess.trace.decided("deleted by destroy: the document is gone and the cookie expired")
 		}
 	}
 	// Expire the cookie even if the delete failed: the browser forgets the id either way.
-	s.forget(w, sess, opts)
+	s.expireCookie(sess.w)
+	sess.reset()
 	return err
 }
 
-// Regenerate gives the session a new identity, like req.session.regenerate() on login
-// (OWASP: renew the session id on privilege change): the old document is deleted now,
-// all values are cleared, and the next Save stores the session under a new id.
-func (s *Store) Regenerate(r *http.Request, sess *gsessions.Session) error {
-	var err error
-	if sess.ID != "" {
-		ctx, cancel := s.opContext(r.Context())
+// regenerate deletes the session's document and empties it; the next save stores it under a
+// new id (req.session.regenerate()).
+func (s *Store) regenerate(sess *Session) error {
+	if sess.id != "" {
+		ctx, cancel := s.opContext(sess.ctx)
 		defer cancel()
-		if derr := s.docs.delete(ctx, sess.ID); derr != nil {
-			err = unavailable("delete old session", derr)
+		if err := s.docs.delete(ctx, sess.id); err != nil {
+			return unavailable("delete old session", err)
 		}
+		sess.trace.decided("regenerated: the old document is deleted; the values go under a new id")
 	}
-	clear(sess.Values)
-	sess.ID = ""
-	sess.IsNew = true
-	return err
+	sess.reset()
+	return nil
 }
 
 // DeleteUserSessions ends every session of the user except exceptID (e.g. after a
@@ -414,41 +432,15 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID bson.ObjectID, ex
 	return n, nil
 }
 
-// sessionOptions merges a session's options over the store's. gin-contrib's
-// session.Options() replaces the whole struct (Options{MaxAge: -1} has an empty Path),
-// so empty fields fall back to the store's, and HttpOnly/Secure cannot be switched off.
-func (s *Store) sessionOptions(sess *gsessions.Session) gsessions.Options {
-	o := *s.defaults.Load()
-	if p := sess.Options; p != nil {
-		if p.Path != "" {
-			o.Path = p.Path
-		}
-		if p.Domain != "" {
-			o.Domain = p.Domain
-		}
-		if p.SameSite != 0 && p.SameSite != http.SameSiteDefaultMode {
-			o.SameSite = p.SameSite
-		}
-		o.Secure = o.Secure || p.Secure
-		o.Partitioned = p.Partitioned
-		o.MaxAge = p.MaxAge // only its sign matters: < 0 destroys the session
-	}
-	o.HttpOnly = true
-	return o
-}
-
-// document builds the stored document, shaped like connect-mongodb-session's.
-func (s *Store) document(id string, createdAt, expires time.Time, values bson.D, o gsessions.Options) bson.D {
+// document builds a new stored document, shaped like connect-mongodb-session's.
+func (s *Store) document(id string, createdAt, expires time.Time, values bson.D) bson.D {
 	cookie := bson.D{ // express-session's req.session.cookie, serialised
 		{Key: "originalMaxAge", Value: s.cfg.IdleTimeout.Milliseconds()},
 		{Key: "expires", Value: expires},
 		{Key: "httpOnly", Value: true},
-		{Key: "path", Value: o.Path},
-		{Key: "sameSite", Value: sameSiteName(o.SameSite)},
-		{Key: "secure", Value: o.Secure},
-	}
-	if o.Domain != "" {
-		cookie = append(cookie, bson.E{Key: "domain", Value: o.Domain})
+		{Key: "path", Value: "/"},
+		{Key: "sameSite", Value: "lax"},
+		{Key: "secure", Value: s.cfg.Secure},
 	}
 	session := append(bson.D{{Key: cookieKey, Value: cookie}}, values...)
 	return bson.D{

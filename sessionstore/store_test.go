@@ -13,7 +13,6 @@ import (
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
-	gsessions "github.com/gorilla/sessions"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -26,6 +25,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		"no secret":                  func(c *Config) { c.Secrets = nil },
 		"empty secret":               func(c *Config) { c.Secrets = []string{"a", ""} },
 		"no idle timeout":            func(c *Config) { c.IdleTimeout = 0 },
+		"idle timeout under 1s":      func(c *Config) { c.IdleTimeout = 999 * time.Millisecond },
 		"no absolute timeout":        func(c *Config) { c.AbsoluteTimeout = 0 },
 		"touch after not below idle": func(c *Config) { c.TouchAfter = c.IdleTimeout },
 		"negative touch after":       func(c *Config) { c.TouchAfter = -time.Second },
@@ -45,8 +45,38 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.cfg.TouchAfter != time.Minute || s.cfg.OpTimeout != 2*time.Second || s.cfg.Now == nil {
+	if s.cfg.TouchAfter != time.Minute || s.cfg.OpTimeout != 2*time.Second || s.cfg.Now == nil || s.Name() != "connect.sid" {
 		t.Errorf("defaults not applied: %+v", s.cfg)
+	}
+}
+
+// Issue 17, point 1: SESSION_IDLE_TIMEOUT=1m is documented as the minimum, so it must start,
+// with a touch interval short enough to leave the idle timeout meaningful.
+func TestIdleTimeoutOfOneMinuteStarts(t *testing.T) {
+	env := newTestEnv(t)
+	for _, idle := range []time.Duration{time.Minute, time.Second} {
+		s, err := New(env.coll, Config{Secrets: []string{"s"}, IdleTimeout: idle, AbsoluteTimeout: time.Hour})
+		if err != nil {
+			t.Fatalf("IdleTimeout=%v: %v", idle, err)
+		}
+		if s.cfg.TouchAfter <= 0 || s.cfg.TouchAfter > idle/10 {
+			t.Errorf("IdleTimeout=%v: TouchAfter = %v, want positive and at most a tenth", idle, s.cfg.TouchAfter)
+		}
+	}
+
+	// And a session of such a store lives a minute unused, no more.
+	env = newTestEnv(t, func(c *Config) { c.IdleTimeout, c.TouchAfter = time.Minute, 0 })
+	cookie := env.login(map[string]any{"isLoggedIn": true})
+	if c := cookie; c.MaxAge != 60 {
+		t.Errorf("cookie Max-Age = %d, want 60", c.MaxAge)
+	}
+	env.clock.Advance(59 * time.Second)
+	if sess := env.get(cookie); sess.Get("isLoggedIn") != true {
+		t.Fatal("the session ended before its minute")
+	}
+	env.clock.Advance(time.Minute)
+	if sess := env.get(cookie); sess.ID() != "" {
+		t.Fatal("the session outlived a minute unused")
 	}
 }
 
@@ -54,10 +84,11 @@ func TestCookieIsSignedLikeExpressSession(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		t.Run(fmt.Sprintf("secure=%v", secure), func(t *testing.T) {
 			env := newTestEnv(t, func(c *Config) { c.Secure = secure })
-			r, sess := env.get(nil)
-			sess.Values["isLoggedIn"] = true
+			sess := env.get(nil)
+			sess.Set("isLoggedIn", true)
 			rec := httptest.NewRecorder()
-			if err := env.store.Save(r, rec, sess); err != nil {
+			sess.w = rec
+			if err := sess.Save(); err != nil {
 				t.Fatal(err)
 			}
 			lines := rec.Header().Values("Set-Cookie")
@@ -78,8 +109,8 @@ func TestCookieIsSignedLikeExpressSession(t *testing.T) {
 				t.Errorf("Secure=%v, cookie: %s", secure, line)
 			}
 			c := responseCookie(rec)
-			if id := env.idOf(c); id != sess.ID || len(id) < 22 {
-				t.Errorf("cookie names id %q, session has %q", id, sess.ID)
+			if id := env.idOf(c); id != sess.ID() || len(id) < 22 {
+				t.Errorf("cookie names id %q, session has %q", id, sess.ID())
 			}
 		})
 	}
@@ -140,25 +171,29 @@ func TestDocumentLooksLikeConnectMongodbSession(t *testing.T) {
 
 func TestNewSessionIsNotStoredUntilUsed(t *testing.T) {
 	env := newTestEnv(t)
-	if c, sess := env.visit(nil, nil); c != nil || !sess.IsNew {
+	if c, sess := env.visit(nil, nil); c != nil || sess.ID() != "" {
 		t.Fatal("an unused session set a cookie")
 	}
 
-	// Through gin-contrib: reading flashes marks the session written even when there
-	// are none, as every page of the shop does (connect-flash's req.flash('error')).
-	r := gin.New()
-	r.Use(sessions.Sessions(cookieName, env.store))
-	r.GET("/", func(c *gin.Context) {
+	// Through the Middleware: every page of the shop reads the flashes and saves
+	// (connect-flash's req.flash('error')), which must store nothing for a visitor without any.
+	rec := env.serve(http.MethodGet, nil, func(c *gin.Context) {
 		s := sessions.Default(c)
 		_ = s.Flashes("error")
 		if err := s.Save(); err != nil {
 			t.Error(err)
 		}
 	})
-	rec := httptest.NewRecorder()
-	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 	if rec.Header().Get("Set-Cookie") != "" {
 		t.Errorf("anonymous page set a cookie: %s", rec.Header().Get("Set-Cookie"))
+	}
+
+	// A flash added and read in the same request leaves only an empty flash: {}: still nothing.
+	if c, _ := env.visit(nil, func(s *Session) {
+		s.AddFlash("gone at once")
+		_ = s.Flashes()
+	}); c != nil {
+		t.Error("a session holding only an emptied flash set a cookie")
 	}
 	if n := env.count(); n != 0 {
 		t.Fatalf("%d sessions stored for anonymous browsing", n)
@@ -167,26 +202,23 @@ func TestNewSessionIsNotStoredUntilUsed(t *testing.T) {
 
 func TestFlashesAreStoredAsFlashAndConsumedOnce(t *testing.T) {
 	env := newTestEnv(t)
-	cookie, sess := env.visit(nil, func(s *gsessions.Session) { s.AddFlash("Invalid email or password.") })
-	doc := env.doc(sess.ID)
+	cookie, sess := env.visit(nil, func(s *Session) { s.AddFlash("Invalid email or password.") })
+	doc := env.doc(sess.ID())
 	// connect-flash's shape, req.session.flash = {info: [...]}, so the Node app reads it too.
 	if got, _ := doc.Lookup("session", "flash", "info", "0").StringValueOK(); got != "Invalid email or password." {
 		t.Fatalf("session.flash.info[0] = %q in %s", got, doc)
 	}
-	if _, err := doc.LookupErr("session", "_flash"); err == nil {
-		t.Fatal("gorilla's _flash key was stored as is")
-	}
 
-	_, sess = env.visit(cookie, func(s *gsessions.Session) {
+	_, sess = env.visit(cookie, func(s *Session) {
 		if f := s.Flashes(); len(f) != 1 || f[0] != "Invalid email or password." {
 			t.Errorf("first read: flashes = %v", f)
 		}
 	})
 	// Like connect-flash after req.flash('info'): an empty flash: {} stays behind.
-	if flash, err := env.doc(sess.ID).LookupErr("session", "flash"); err != nil || flash.Type != bson.TypeEmbeddedDocument || len(flash.Document()) != 5 {
+	if flash, err := env.doc(sess.ID()).LookupErr("session", "flash"); err != nil || flash.Type != bson.TypeEmbeddedDocument || len(flash.Document()) != 5 {
 		t.Fatalf("consumed flash: session.flash = %v (%v), want {}", flash, err)
 	}
-	env.visit(cookie, func(s *gsessions.Session) {
+	env.visit(cookie, func(s *Session) {
 		if f := s.Flashes(); len(f) != 0 {
 			t.Errorf("second read: flashes = %v", f)
 		}
@@ -199,31 +231,33 @@ func TestUnchangedSessionIsNotRewritten(t *testing.T) {
 	id := env.idOf(cookie)
 
 	// Two requests load the session before someone else changes the document.
-	rUnchanged, unchanged := env.get(cookie)
-	rChanged, changed := env.get(cookie)
+	unchanged := env.get(cookie)
+	changed := env.get(cookie)
 	setBehindTheStoresBack(t, env, id, "session.marker", "written elsewhere")
 
-	// gin-contrib's Flashes() would mark the session written: Save is still called.
+	// Reading no flashes and setting a value to what it already is change nothing.
 	_ = unchanged.Flashes()
+	unchanged.Set("isLoggedIn", true)
 	env.cmds.Reset()
-	if c := env.save(rUnchanged, unchanged); c != nil {
+	if c := env.save(unchanged); c != nil {
 		t.Error("unchanged session re-sent its cookie")
 	}
 	if w := env.cmds.Writes(); w != 0 {
 		t.Fatalf("unchanged session caused %d writes", w)
 	}
-	if env.doc(id).Lookup("session", "marker").StringValue() != "written elsewhere" {
-		t.Fatal("unchanged session was rewritten")
-	}
 
-	// The check is not vacuous: a changed session is written (and so replaces the marker).
-	changed.Values["isLoggedIn"] = false
-	if c := env.save(rChanged, changed); c == nil {
+	// The check is not vacuous: a changed session is written, but only its changed key, so
+	// what the other writer added stays.
+	changed.Set("isLoggedIn", false)
+	if c := env.save(changed); c == nil {
 		t.Error("changed session set no cookie")
 	}
 	doc := env.doc(id)
-	if _, err := doc.LookupErr("session", "marker"); err == nil || doc.Lookup("session", "isLoggedIn").Boolean() {
+	if doc.Lookup("session", "isLoggedIn").Boolean() {
 		t.Fatalf("changed session was not written: %s", doc)
+	}
+	if got, _ := doc.Lookup("session", "marker").StringValueOK(); got != "written elsewhere" {
+		t.Fatalf("saving one key lost a key written meanwhile: %s", doc)
 	}
 }
 
@@ -233,14 +267,17 @@ func TestSessionIsLoadedOncePerRequestWithOneRead(t *testing.T) {
 	env.clock.Advance(10 * time.Second)
 
 	env.cmds.Reset()
-	r := request(cookie)
-	first, err1 := env.store.Get(r, cookieName)
-	second, err2 := env.store.Get(r, cookieName)
-	if err1 != nil || err2 != nil || first != second {
-		t.Fatalf("Get twice: %p %v, %p %v", first, err1, second, err2)
-	}
-	if err := env.store.Save(r, httptest.NewRecorder(), first); err != nil {
-		t.Fatal(err)
+	rec := env.serve(http.MethodGet, cookie, func(c *gin.Context) {
+		first, second := sessions.Default(c), sessions.Default(c)
+		if first != second || first.Get("isLoggedIn") != true {
+			t.Errorf("sessions.Default twice: %p, %p", first, second)
+		}
+		if err := first.Save(); err != nil {
+			t.Error(err)
+		}
+	})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
 	}
 	if f, w := env.cmds.Count("find"), env.cmds.Writes(); f != 1 || w != 0 {
 		t.Fatalf("an unchanged request cost %d reads and %d writes, want 1 and 0", f, w)
@@ -252,27 +289,31 @@ func TestTouchExtendsExpiryAtMostOncePerTouchAfter(t *testing.T) {
 	start := env.clock.Now()
 	cookie := env.login(map[string]any{"isLoggedIn": true})
 	id := env.idOf(cookie)
+	saveUnchanged := func(c *gin.Context) {
+		if err := sessions.Default(c).Save(); err != nil {
+			t.Error(err)
+		}
+	}
 
 	// 30 s later: too soon to extend. One read, no write, no cookie.
 	env.clock.Advance(30 * time.Second)
 	env.cmds.Reset()
-	_, sess := env.get(cookie)
+	rec := env.serve(http.MethodGet, cookie, saveUnchanged)
 	if w := env.cmds.Writes(); w != 0 {
 		t.Fatalf("touched after 30s (%d writes)", w)
 	}
-	rec := httptest.NewRecorder()
-	env.store.RefreshCookie(rec, sess)
 	if rec.Header().Get("Set-Cookie") != "" {
-		t.Fatal("RefreshCookie set a cookie without a touch")
+		t.Fatal("a cookie was sent without a touch")
 	}
 	if got := env.doc(id).Lookup("expires").Time(); !got.Equal(start.Add(2 * time.Hour)) {
 		t.Fatalf("expires moved to %v", got)
 	}
 
-	// 61 s after the last extension: one small $set of the two expiry fields.
+	// 61 s after the last extension: one small $set of the two expiry fields, and the cookie
+	// re-sent once, even though the handler saves (unchanged) after the Middleware sent it.
 	env.clock.Advance(31 * time.Second)
 	env.cmds.Reset()
-	r, sess := env.get(cookie)
+	rec = env.serve(http.MethodGet, cookie, saveUnchanged)
 	if u, w := env.cmds.Count("update"), env.cmds.Writes(); u != 1 || w != 1 {
 		t.Fatalf("touch: %d updates, %d writes; want 1, 1", u, w)
 	}
@@ -289,38 +330,31 @@ func TestTouchExtendsExpiryAtMostOncePerTouchAfter(t *testing.T) {
 	if !doc.Lookup("expires").Time().Equal(want) || !doc.Lookup("session", "cookie", "expires").Time().Equal(want) {
 		t.Fatalf("after touch: %s, want expires %v", doc, want)
 	}
-
-	rec = httptest.NewRecorder()
-	env.store.RefreshCookie(rec, sess)
+	if n := len(rec.Header().Values("Set-Cookie")); n != 1 {
+		t.Fatalf("%d Set-Cookie lines after a touch, want 1", n)
+	}
 	c := responseCookie(rec)
 	if c == nil || c.MaxAge != 7200 || !c.Expires.Equal(want.Truncate(time.Second)) || env.idOf(c) != id {
 		t.Fatalf("refreshed cookie = %+v", c)
-	}
-	// Sent once: a later unchanged Save adds nothing.
-	rec2 := httptest.NewRecorder()
-	if err := env.store.Save(r, rec2, sess); err != nil || rec2.Header().Get("Set-Cookie") != "" {
-		t.Fatalf("unchanged Save after RefreshCookie: err=%v cookie=%q", err, rec2.Header().Get("Set-Cookie"))
 	}
 
 	// 30 s after that touch: nothing again.
 	env.clock.Advance(30 * time.Second)
 	env.cmds.Reset()
-	_, sess = env.get(cookie)
-	rec = httptest.NewRecorder()
-	env.store.RefreshCookie(rec, sess)
+	rec = env.serve(http.MethodGet, cookie, saveUnchanged)
 	if env.cmds.Writes() != 0 || rec.Header().Get("Set-Cookie") != "" {
 		t.Fatal("touched twice within TouchAfter")
 	}
 
 	// A touch and a change in the same response send one Set-Cookie, not two.
 	env.clock.Advance(2 * time.Minute)
-	r, sess = env.get(cookie)
-	rec = httptest.NewRecorder()
-	env.store.RefreshCookie(rec, sess)
-	sess.Values["visits"] = 1
-	if err := env.store.Save(r, rec, sess); err != nil {
-		t.Fatal(err)
-	}
+	rec = env.serve(http.MethodGet, cookie, func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Set("visits", 1)
+		if err := s.Save(); err != nil {
+			t.Error(err)
+		}
+	})
 	if n := len(rec.Header().Values("Set-Cookie")); n != 1 {
 		t.Fatalf("%d Set-Cookie lines for one session", n)
 	}
@@ -333,13 +367,13 @@ func TestIdleSessionExpires(t *testing.T) {
 
 	// Activity within the idle timeout keeps the session alive...
 	env.clock.Advance(2*time.Hour - time.Second)
-	if _, sess := env.get(cookie); sess.IsNew {
+	if sess := env.get(cookie); sess.ID() != id {
 		t.Fatal("session ended before its idle timeout")
 	}
 	// ...and two idle hours after the last request it is gone.
 	env.clock.Advance(2 * time.Hour)
-	_, sess := env.get(cookie)
-	if !sess.IsNew || len(sess.Values) != 0 {
+	sess := env.get(cookie)
+	if sess.ID() != "" || sess.Get("isLoggedIn") != nil {
 		t.Fatal("idle session still loads")
 	}
 	if env.doc(id) != nil {
@@ -355,7 +389,7 @@ func TestAbsoluteTimeoutEndsActiveSession(t *testing.T) {
 
 	for range 23 { // a request every hour: never idle
 		env.clock.Advance(time.Hour)
-		if _, sess := env.get(cookie); sess.IsNew {
+		if sess := env.get(cookie); sess.ID() != id {
 			t.Fatalf("session ended after %v", env.clock.Now().Sub(created))
 		}
 	}
@@ -365,18 +399,12 @@ func TestAbsoluteTimeoutEndsActiveSession(t *testing.T) {
 		t.Fatalf("expires = %v, want the absolute deadline", got)
 	}
 	env.clock.Advance(30 * time.Minute)
-	r, sess := env.get(cookie)
-	sess.Values["cart"] = "changed"
-	rec := httptest.NewRecorder()
-	if err := env.store.Save(r, rec, sess); err != nil {
-		t.Fatal(err)
-	}
-	if c := responseCookie(rec); c == nil || c.MaxAge != 1800 {
+	if c, _ := env.visit(cookie, func(s *Session) { s.Set("cart", "changed") }); c == nil || c.MaxAge != 1800 {
 		t.Fatalf("cookie near the absolute deadline: %+v", c)
 	}
 
 	env.clock.Advance(30 * time.Minute)
-	if _, sess := env.get(cookie); !sess.IsNew {
+	if sess := env.get(cookie); sess.ID() != "" {
 		t.Fatal("session outlived its absolute timeout")
 	}
 	if env.doc(id) != nil {
@@ -390,33 +418,37 @@ func TestRegenerateGivesNewIDAndOldCookieIsWorthless(t *testing.T) {
 	oldID := env.idOf(old)
 
 	// POST /login: req.session.regenerate(), then set the user and save.
-	r, sess := env.get(old)
-	if err := env.store.Regenerate(r, sess); err != nil {
+	sess := env.get(old)
+	if err := env.store.regenerate(sess); err != nil {
 		t.Fatal(err)
 	}
-	if sess.ID != "" || len(sess.Values) != 0 || !sess.IsNew {
-		t.Fatalf("after Regenerate: ID=%q values=%v", sess.ID, sess.Values)
+	if sess.ID() != "" || sess.Get("cartHint") != nil {
+		t.Fatalf("after regenerate: ID=%q cartHint=%v", sess.ID(), sess.Get("cartHint"))
 	}
 	if env.doc(oldID) != nil {
 		t.Fatal("old document still there")
 	}
-	sess.Values["isLoggedIn"] = true
-	fresh := env.save(r, sess)
+	sess.Set("isLoggedIn", true)
+	fresh := env.save(sess)
 	if fresh == nil {
 		t.Fatal("no cookie after login")
 	}
-	if newID := env.idOf(fresh); newID == oldID || env.doc(newID) == nil {
+	newID := env.idOf(fresh)
+	if newID == oldID || env.doc(newID) == nil {
 		t.Fatalf("new id %q (old %q) not stored", newID, oldID)
+	}
+	if _, err := env.doc(newID).LookupErr("session", "cartHint"); err == nil {
+		t.Fatal("a pre-login value was carried into the new session")
 	}
 
 	// The old cookie is worthless, and using it never revives the old id.
-	c, sess := env.visit(old, func(s *gsessions.Session) {
-		if !s.IsNew || s.Values["isLoggedIn"] != nil {
-			t.Errorf("old cookie still opens a session: %v", s.Values)
+	c, sess := env.visit(old, func(s *Session) {
+		if s.ID() != "" || s.Get("isLoggedIn") != nil {
+			t.Errorf("old cookie still opens a session: %s", s.ID())
 		}
-		s.Values["x"] = 1
+		s.Set("x", 1)
 	})
-	if sess.ID == oldID || env.idOf(c) == oldID {
+	if sess.ID() == oldID || env.idOf(c) == oldID {
 		t.Fatal("the old id was reused")
 	}
 	if n := env.count(); n != 2 {
@@ -424,49 +456,26 @@ func TestRegenerateGivesNewIDAndOldCookieIsWorthless(t *testing.T) {
 	}
 }
 
-func TestNegativeMaxAgeDestroysSession(t *testing.T) {
+func TestDestroyDeletesTheDocumentAndExpiresTheCookie(t *testing.T) {
 	env := newTestEnv(t)
 	cookie := env.login(map[string]any{"isLoggedIn": true})
 	id := env.idOf(cookie)
 
-	r, sess := env.get(cookie)
-	sess.Options.MaxAge = -1
+	sess := env.get(cookie)
 	rec := httptest.NewRecorder()
-	if err := env.store.Save(r, rec, sess); err != nil {
+	sess.w = rec
+	if err := env.store.destroy(sess); err != nil {
 		t.Fatal(err)
 	}
 	assertCookieExpired(t, rec)
 	if env.doc(id) != nil {
 		t.Fatal("document survived logout")
 	}
-	if _, sess := env.get(cookie); !sess.IsNew {
-		t.Fatal("the cookie still opens a session after logout")
+	if sess.ID() != "" || sess.Get("isLoggedIn") != nil {
+		t.Fatal("the destroyed session still holds its values for the rest of the request")
 	}
-}
-
-func TestLogoutThroughGinContribKeepsCookiePath(t *testing.T) {
-	env := newTestEnv(t)
-	cookie := env.login(map[string]any{"isLoggedIn": true})
-	id := env.idOf(cookie)
-
-	// gin-contrib's Options() replaces every option, so Path is empty here: the store
-	// must still expire the cookie on Path=/ or the browser would keep it.
-	r := gin.New()
-	r.Use(sessions.Sessions(cookieName, env.store))
-	r.POST("/admin/logout", func(c *gin.Context) {
-		s := sessions.Default(c)
-		s.Options(sessions.Options{MaxAge: -1})
-		if err := s.Save(); err != nil {
-			t.Error(err)
-		}
-	})
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodPost, "/admin/logout", nil)
-	req.AddCookie(cookie)
-	r.ServeHTTP(rec, req)
-	assertCookieExpired(t, rec)
-	if env.doc(id) != nil {
-		t.Fatal("document survived logout")
+	if sess := env.get(cookie); sess.ID() != "" {
+		t.Fatal("the cookie still opens a session after logout")
 	}
 }
 
@@ -485,13 +494,14 @@ func TestSessionEndedElsewhereIsNotRecreated(t *testing.T) {
 	cookie := env.login(map[string]any{"isLoggedIn": true})
 	id := env.idOf(cookie)
 
-	r, sess := env.get(cookie) // a slow request is in flight...
+	sess := env.get(cookie) // a slow request is in flight...
 	if _, err := env.coll.DeleteOne(context.Background(), bson.D{{Key: "_id", Value: id}}); err != nil {
 		t.Fatal(err) // ...while another tab logs out
 	}
-	sess.Values["cart"] = "changed"
+	sess.Set("cart", "changed")
 	rec := httptest.NewRecorder()
-	if err := env.store.Save(r, rec, sess); err != nil {
+	sess.w = rec
+	if err := sess.Save(); err != nil {
 		t.Fatal(err)
 	}
 	if n := env.count(); n != 0 {
@@ -512,11 +522,17 @@ func TestClearedSessionKeepsItsCreationTime(t *testing.T) {
 		env.clock.Advance(time.Hour)
 		env.visit(cookie, nil)
 	}
-	r, sess := env.get(cookie)
-	clear(sess.Values) // what gin-contrib's Clear() does, bookkeeping included
-	sess.Values["visits"] = 1
-	env.save(r, sess)
+	_, sess := env.visit(cookie, func(s *Session) {
+		s.Clear()
+		s.Set("visits", 1)
+	})
+	if sess.ID() != id {
+		t.Fatalf("Clear changed the id to %q", sess.ID())
+	}
 	doc := env.doc(id)
+	if _, err := doc.LookupErr("session", "isLoggedIn"); err == nil {
+		t.Fatalf("a cleared value is still stored: %s", doc)
+	}
 	if !doc.Lookup("createdAt").Time().Equal(created) {
 		t.Fatalf("createdAt moved: %s", doc)
 	}
@@ -553,23 +569,30 @@ func TestDeleteUserSessionsEndsOtherSessions(t *testing.T) {
 	}
 }
 
-func TestStoreOptionsKeepSafeCookieDefaults(t *testing.T) {
+// The cookie's options are the store's alone, like express-session's: gin-contrib's
+// Options() can neither loosen the cookie nor end the session (that is Destroy).
+func TestSessionOptionsCannotLoosenTheCookie(t *testing.T) {
 	env := newTestEnv(t)
-	env.store.Options(sessions.Options{Domain: "shop.example", MaxAge: 5})
-	r, sess := env.get(nil)
-	sess.Values["x"] = 1
+	cookie := env.login(map[string]any{"isLoggedIn": true})
+	sess := env.get(cookie)
+	sess.Options(sessions.Options{Path: "/admin", Domain: "evil.example", MaxAge: -1, HttpOnly: false})
+	sess.Set("x", 1)
 	rec := httptest.NewRecorder()
-	if err := env.store.Save(r, rec, sess); err != nil {
+	sess.w = rec
+	if err := sess.Save(); err != nil {
 		t.Fatal(err)
 	}
 	line := rec.Header().Get("Set-Cookie")
-	for _, attr := range []string{"; Path=/;", "; Domain=shop.example;", "; HttpOnly", "; SameSite=Lax", "; Max-Age=7200"} {
+	for _, attr := range []string{"; Path=/;", "; HttpOnly", "; SameSite=Lax", "; Max-Age=7200"} {
 		if !strings.Contains(line, attr) {
 			t.Errorf("cookie lacks %q: %s", attr, line)
 		}
 	}
-	if got := env.doc(sess.ID).Lookup("session", "cookie", "domain").StringValue(); got != "shop.example" {
-		t.Errorf("session.cookie.domain = %q", got)
+	if strings.Contains(line, "Domain") {
+		t.Errorf("cookie took a Domain: %s", line)
+	}
+	if n, ok := env.doc(env.idOf(cookie)).Lookup("session", "x").AsInt64OK(); !ok || n != 1 {
+		t.Fatal("Options(MaxAge: -1) ended the session")
 	}
 }
 
@@ -585,25 +608,30 @@ func TestDeadDatabaseIsUnavailable(t *testing.T) {
 			t.Fatal(err)
 		}
 		began := time.Now()
-		r := request(signed)
-		sess, err := store.Get(r, cookieName)
-		if !errors.Is(err, ErrUnavailable) || sess == nil || !sess.IsNew || len(sess.Values) != 0 {
-			t.Fatalf("Get: sess=%v err=%v; want a fresh session and ErrUnavailable", sess, err)
+		sess, err := store.load(request(signed), httptest.NewRecorder(), nil)
+		if !errors.Is(err, ErrUnavailable) || sess == nil || sess.ID() != "" {
+			t.Fatalf("load: sess=%v err=%v; want a fresh session and ErrUnavailable", sess, err)
 		}
-		sess.Values["x"] = 1
-		if err := store.Save(r, httptest.NewRecorder(), sess); !errors.Is(err, ErrUnavailable) {
-			t.Errorf("Save: %v", err)
+		sess.Set("x", 1)
+		if err := sess.Save(); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("Save of a new session: %v", err)
 		}
-		sess.ID = "some-id"
-		if err := store.Save(r, httptest.NewRecorder(), sess); !errors.Is(err, ErrUnavailable) {
+		sess.id = "some-id"
+		if err := sess.Save(); !errors.Is(err, ErrUnavailable) {
 			t.Errorf("Save of a loaded session: %v", err)
 		}
-		if err := store.Regenerate(r, sess); !errors.Is(err, ErrUnavailable) {
-			t.Errorf("Regenerate: %v", err)
+		if err := store.regenerate(sess); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("regenerate: %v", err)
 		}
-		sess.ID, sess.Options.MaxAge = "some-id", -1
-		if err := store.Save(r, httptest.NewRecorder(), sess); !errors.Is(err, ErrUnavailable) {
-			t.Errorf("Save (destroy): %v", err)
+		sess.id = "some-id"
+		rec := httptest.NewRecorder()
+		sess.w = rec
+		if err := store.destroy(sess); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("destroy: %v", err)
+		}
+		assertCookieExpired(t, rec) // the browser forgets the id even so
+		if _, err := store.Change(context.Background(), "some-id", func(sessions.Session) error { return nil }); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("Change: %v", err)
 		}
 		if _, err := store.Sweep(context.Background()); !errors.Is(err, ErrUnavailable) {
 			t.Errorf("Sweep: %v", err)
@@ -614,29 +642,22 @@ func TestDeadDatabaseIsUnavailable(t *testing.T) {
 		if ttl, err := store.EnsureExpiryIndex(context.Background()); ttl || !errors.Is(err, ErrUnavailable) {
 			t.Errorf("EnsureExpiryIndex: %v, %v", ttl, err)
 		}
-		// Eight operations, each bounded by OpTimeout.
-		if d := time.Since(began); d > 8*time.Second {
+		// Nine operations, each bounded by OpTimeout.
+		if d := time.Since(began); d > 9*time.Second {
 			t.Errorf("failing took %v", d)
 		}
 		// The first answer is what decides the 503: it must come within about a second.
 		began = time.Now()
-		if _, err := store.New(request(signed), cookieName); !errors.Is(err, ErrUnavailable) {
-			t.Errorf("New: %v", err)
+		if _, err := store.load(request(signed), httptest.NewRecorder(), nil); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("load: %v", err)
 		}
 		if d := time.Since(began); d > time.Second {
-			t.Errorf("New took %v with OpTimeout 300ms", d)
+			t.Errorf("load took %v with OpTimeout 300ms", d)
 		}
 	}
 
 	t.Run("disconnected client", func(t *testing.T) {
-		client, err := mongo.Connect(options.Client().ApplyURI(testURI))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := client.Disconnect(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		check(t, client.Database(dbName(t)).Collection("sessions"))
+		check(t, disconnectedCollection(t))
 	})
 
 	t.Run("nothing listening", func(t *testing.T) {
@@ -653,4 +674,18 @@ func TestDeadDatabaseIsUnavailable(t *testing.T) {
 		t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
 		check(t, client.Database(dbName(t)).Collection("sessions"))
 	})
+}
+
+// disconnectedCollection is a sessions collection whose client has been disconnected: every
+// operation fails at once.
+func disconnectedCollection(t *testing.T) *mongo.Collection {
+	t.Helper()
+	client, err := mongo.Connect(options.Client().ApplyURI(testURI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Disconnect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return client.Database(dbName(t)).Collection("sessions")
 }

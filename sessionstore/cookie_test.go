@@ -77,15 +77,14 @@ func TestRotatedSecretStillVerifiesAndNewSecretSigns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := request(cookie)
-	sess, err := rotated.Get(r, cookieName)
-	if err != nil || sess.IsNew || sess.Values["isLoggedIn"] != true {
-		t.Fatalf("old-secret cookie not accepted after rotation: IsNew=%v values=%v err=%v", sess.IsNew, sess.Values, err)
+	rec := httptest.NewRecorder()
+	sess, err := rotated.load(request(cookie), rec, nil)
+	if err != nil || sess.ID() == "" || sess.Get("isLoggedIn") != true {
+		t.Fatalf("old-secret cookie not accepted after rotation: id=%q err=%v", sess.ID(), err)
 	}
 
-	sess.Values["visits"] = 1
-	rec := httptest.NewRecorder()
-	if err := rotated.Save(r, rec, sess); err != nil {
+	sess.Set("visits", 1)
+	if err := sess.Save(); err != nil {
 		t.Fatal(err)
 	}
 	resent := responseCookie(rec)
@@ -127,21 +126,20 @@ func TestTamperedCookieIsAnonymous(t *testing.T) {
 			presentedID, _ := decodeCookieValue(value, []string{"test-secret", "not-our-secret"})
 			before := env.count()
 
-			r := request(presented)
-			sess, err := env.store.Get(r, cookieName)
+			sess, err := env.store.load(request(presented), httptest.NewRecorder(), nil)
 			if err != nil {
-				t.Fatalf("Get returned an error for a bad cookie: %v", err)
+				t.Fatalf("load returned an error for a bad cookie: %v", err)
 			}
-			if !sess.IsNew || sess.ID != "" || len(sess.Values) != 0 {
-				t.Fatalf("bad cookie gave a session: IsNew=%v ID=%q values=%v", sess.IsNew, sess.ID, sess.Values)
+			if sess.ID() != "" || sess.Get("isLoggedIn") != nil {
+				t.Fatalf("bad cookie gave a session: ID=%q isLoggedIn=%v", sess.ID(), sess.Get("isLoggedIn"))
 			}
-			if c := env.save(r, sess); c != nil || env.count() != before {
+			if c := env.save(sess); c != nil || env.count() != before {
 				t.Fatal("an untouched anonymous session was stored")
 			}
 
 			// Using the session now must create a brand-new id, never the presented one.
-			sess.Values["cart"] = "x"
-			c := env.save(r, sess)
+			sess.Set("cart", "x")
+			c := env.save(sess)
 			if c == nil {
 				t.Fatal("no cookie for the new session")
 			}
