@@ -10,6 +10,7 @@ import (
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/mail"
 	"github.com/ginshop/ginshop/models"
+	"github.com/ginshop/ginshop/sandbox"
 	"github.com/ginshop/ginshop/sessionstore"
 	"github.com/ginshop/ginshop/uploads"
 	"github.com/ginshop/ginshop/views"
@@ -32,6 +33,8 @@ type Controllers struct {
 	Images   *uploads.Store // uploaded product images, in GridFS
 	// Passwords runs bcrypt, one hash per CPU at a time.
 	Passwords *Passwords
+	// Sandbox runs the options sandbox's requests (/lessons/options), on its own cookie and collection.
+	Sandbox *sandbox.Sandbox
 	// Background is cancelled when the app closes; work that outlives its request uses it
 	// instead of the request's context (the session lab's delayed save).
 	Background context.Context

@@ -179,6 +179,9 @@ func (r *Request) End(ctx context.Context, now time.Time) (Outcome, error) {
 	return o, nil
 }
 
+// ShortID is the session's id, shortened for the page.
+func (o Outcome) ShortID() string { return shorten(o.ID) }
+
 func (r *Request) saveReason() string {
 	switch {
 	case r.cookieID != r.ID && !r.opts.SaveUninitialized:

@@ -64,6 +64,9 @@ type Result struct {
 	Stored   string       // session.value in the store afterwards
 }
 
+// ShortID is the id the browser holds afterwards, shortened for the page.
+func (r Result) ShortID() string { return shorten(r.ID) }
+
 // Lost reports, for the race, whether the value the setter saved was overwritten.
 func (r Result) Lost() bool { return r.Set != "" && r.Stored != r.Set }
 

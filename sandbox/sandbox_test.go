@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/ginshop/ginshop/database"
 )
 
@@ -225,4 +227,102 @@ func observedWrite(t *testing.T, storeName string, o Outcome) string {
 		t.Errorf("%s: the outcome says %s but the commands were %+v", o.Label, o.Write, o.Commands)
 	}
 	return got
+}
+
+// TestAnExpiredSessionIsDeletedWhenRead: connect-mongodb-session's get deletes an expired
+// document (FerretDB has no TTL index to do it), and MemoryStore's get drops it; the request
+// then starts a new session.
+func TestAnExpiredSessionIsDeletedWhenRead(t *testing.T) {
+	sb := newTestSandbox(t)
+	ctx := context.Background()
+	opts := Options{MaxAge: time.Minute}
+	for _, storeName := range []string{StoreMemory, StoreMongoDB} {
+		first, err := sb.Run(ctx, storeName, opts, ActionSet, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		later := func() time.Time { return time.Now().Add(2 * time.Minute) }
+		sb.Mongo.now, sb.Memory.now = later, later
+		res, err := sb.Run(ctx, storeName, opts, ActionNothing, first.Cookie.Value)
+		sb.Mongo.now, sb.Memory.now = time.Now, time.Now
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := res.Requests[0]
+		if o.Loaded != LoadedNotFound {
+			t.Errorf("%s: loaded %q, want a new session", storeName, o.Loaded)
+		}
+		var got []string
+		for _, c := range o.Commands {
+			got = append(got, c.Name+" → "+c.Result)
+		}
+		want := map[string]string{StoreMongoDB: "find → 1 document, delete → deleted 1", StoreMemory: "MemoryStore.get → expired: deleted"}[storeName]
+		if strings.Join(got, ", ") != want {
+			t.Errorf("%s: commands %q, want %q", storeName, got, want)
+		}
+		if doc, _ := sb.store(storeName).Document(ctx, first.ID); doc != "" {
+			t.Errorf("%s: the expired session is still stored: %s", storeName, doc)
+		}
+	}
+}
+
+// TestStoresKeepAtMostMaxSessions: a full store first drops its expired sessions; if none has
+// expired, the one closest to expiry makes room. Nobody can grow the sandbox without bound.
+func TestStoresKeepAtMostMaxSessions(t *testing.T) {
+	sb := newTestSandbox(t)
+	ctx := context.Background()
+	now := time.Now()
+	fill := func(expired int) {
+		sb.Memory.Clear()
+		if _, err := sb.Mongo.coll.DeleteMany(ctx, bson.D{}); err != nil {
+			t.Fatal(err)
+		}
+		docs := make([]any, MaxSessions)
+		for i := range MaxSessions {
+			exp := now.Add(time.Duration(i+1) * time.Second)
+			if i < expired {
+				exp = now.Add(-time.Minute)
+			}
+			s := &Session{Data: map[string]string{}, Cookie: Cookie{OriginalMaxAge: time.Minute, Expires: exp}}
+			id := fmt.Sprintf("filler-%03d", i)
+			docs[i] = bson.D{{Key: "_id", Value: id}, {Key: "session", Value: storedSession(s)}, {Key: "expires", Value: exp}}
+			sb.Memory.sessions[id] = sessionJSON(s)
+		}
+		if _, err := sb.Mongo.coll.InsertMany(ctx, docs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(storeName string) int {
+		if storeName == StoreMemory {
+			return sb.Memory.Len()
+		}
+		n, err := sb.Mongo.coll.CountDocuments(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(n)
+	}
+	for _, storeName := range []string{StoreMemory, StoreMongoDB} {
+		fill(10)
+		if _, err := sb.Run(ctx, storeName, Options{MaxAge: time.Minute}, ActionSet, ""); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(storeName); n != MaxSessions-10+1 {
+			t.Errorf("%s with 10 expired: %d sessions after a new one, want %d", storeName, n, MaxSessions-10+1)
+		}
+
+		fill(0)
+		if _, err := sb.Run(ctx, storeName, Options{MaxAge: time.Minute}, ActionSet, ""); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(storeName); n != MaxSessions {
+			t.Errorf("%s when full: %d sessions after a new one, want %d", storeName, n, MaxSessions)
+		}
+		if doc, _ := sb.store(storeName).Document(ctx, "filler-000"); doc != "" {
+			t.Errorf("%s when full: the session closest to expiry was kept", storeName)
+		}
+		if doc, _ := sb.store(storeName).Document(ctx, "filler-001"); doc == "" {
+			t.Errorf("%s when full: more than one session was evicted", storeName)
+		}
+	}
 }
