@@ -27,7 +27,7 @@ const (
 	MaxAgeLimit = 15 * time.Minute
 	// MaxSessions is how many sandbox sessions a store keeps; a new one beyond it first evicts
 	// the expired, then those closest to expiry.
-	MaxSessions = 500
+	MaxSessions = 200
 	// CookieName and CookiePath are the sandbox's cookie: sent only to /lessons/options, never
 	// mistaken for the shop's connect.sid.
 	CookieName = "sandbox.sid"
