@@ -25,6 +25,7 @@ import (
 	"github.com/ginshop/ginshop/models"
 	"github.com/ginshop/ginshop/public"
 	"github.com/ginshop/ginshop/routes"
+	"github.com/ginshop/ginshop/sandbox"
 	"github.com/ginshop/ginshop/sessionstore"
 	"github.com/ginshop/ginshop/uploads"
 	"github.com/ginshop/ginshop/views"
@@ -50,6 +51,7 @@ type App struct {
 	Sessions *sessionstore.Store
 	Mailer   mail.Mailer
 	Images   *uploads.Store
+	Sandbox  *sandbox.Sandbox // the options sandbox's stores (/lessons/options)
 	Handler  http.Handler
 
 	stopBackground context.CancelFunc
@@ -145,6 +147,13 @@ func (a *App) build(ctx context.Context) error {
 		return fmt.Errorf("NODE_APP_PUBLIC_DIR: %w", err)
 	}
 	go images.RunSweeper(bg, imageSweepEvery, imageGrace, a.Models.Products.ImagesInUse, a.Logger)
+	// The options sandbox's store has a client of its own, so its command monitor shows a
+	// student the sandbox's commands and nothing of the shop's.
+	sandboxDB, err := a.DB.Monitored(sandbox.Monitor())
+	if err != nil {
+		return fmt.Errorf("options sandbox: %w", err)
+	}
+	a.Sandbox = sandbox.New(sandbox.NewMongoStore(sandboxDB.Collection(database.SandboxSessions)), secrets, a.Config.IsProduction())
 	ctl := &controllers.Controllers{
 		Config:     a.Config,
 		Models:     a.Models,
@@ -155,6 +164,7 @@ func (a *App) build(ctx context.Context) error {
 		Mailer:     a.Mailer,
 		Images:     images,
 		Passwords:  controllers.NewPasswords(a.Config.BcryptCost),
+		Sandbox:    a.Sandbox,
 		Background: bg, // the session lab's slow save outlives its request, not the app
 	}
 	ctl.NodeAppPublic = a.nodeAppPublic // nil unless NODE_APP_PUBLIC_DIR is set

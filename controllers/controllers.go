@@ -11,6 +11,7 @@ import (
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/mail"
 	"github.com/ginshop/ginshop/models"
+	"github.com/ginshop/ginshop/sandbox"
 	"github.com/ginshop/ginshop/sessionstore"
 	"github.com/ginshop/ginshop/uploads"
 	"github.com/ginshop/ginshop/views"
@@ -36,6 +37,8 @@ type Controllers struct {
 	NodeAppPublic *os.Root
 	// Passwords runs bcrypt, one hash per CPU at a time.
 	Passwords *Passwords
+	// Sandbox runs the options sandbox's requests (/lessons/options), on its own cookie and collection.
+	Sandbox *sandbox.Sandbox
 	// Background is cancelled when the app closes; work that outlives its request uses it
 	// instead of the request's context (the session lab's delayed save).
 	Background context.Context

@@ -34,11 +34,14 @@ const (
 	ImageChunks = "images.chunks"
 	// What a lesson action did to the session, for the page after its redirect (models.LessonTraceModel).
 	LessonTraces = "lessonTraces"
+	// The options sandbox's own sessions (/lessons/options), never the shop's (see sandbox/).
+	SandboxSessions = "lessonSandboxSessions"
 )
 
 // collections the app creates up front, so their indexes (and the embedded server's SQLite
 // _id index) exist before the first request.
-var collections = []string{Products, Users, Orders, Sessions, Mails, LoginAttempts, ResetRequests, ImageFiles, ImageChunks, LessonTraces}
+var collections = []string{Products, Users, Orders, Sessions, Mails, LoginAttempts, ResetRequests, ImageFiles, ImageChunks,
+	LessonTraces, SandboxSessions}
 
 // Server names the kind of server at the other end, from its buildInfo.
 type Server string
@@ -70,6 +73,10 @@ type DB struct {
 	Server Server
 	// URI is where mongosh or Compass can open the same data (credentials left out).
 	URI string
+
+	// connect opens another client with the settings of Database's (see Monitored).
+	connect func(extra ...Option) (*mongo.Client, error)
+	extra   []*mongo.Client // clients Monitored opened, disconnected on Close
 
 	// reachable is what the driver's server monitor last saw: false once no server is usable
 	// (the database went away), true again when a heartbeat finds one. See RequestContext.
@@ -231,6 +238,16 @@ func connect(ctx context.Context, uri, dbName string, emb *Embedded, extra []Opt
 	}
 	db.Database = db.Client.Database(dbName)
 	db.Reads = db.readClient.Database(dbName)
+	db.connect = func(more ...Option) (*mongo.Client, error) {
+		o := base().SetServerSelectionTimeout(opTimeout)
+		for _, opt := range more {
+			opt(o)
+		}
+		if db.SingleWriter() {
+			o.SetMaxPoolSize(1) // its writes stay atomic, like Database's
+		}
+		return mongo.Connect(o)
+	}
 	if err := db.prepare(ctx); err != nil {
 		return fail(err)
 	}
@@ -249,6 +266,18 @@ func serverKind(ctx context.Context, client *mongo.Client) (Server, error) {
 	return MongoDB, nil
 }
 
+// Monitored opens the same database through a client of its own whose every command m sees,
+// with the context of the call that sent it: the options sandbox shows a student exactly the
+// commands its store sent, and nothing of the shop's. Close disconnects it.
+func (db *DB) Monitored(m *event.CommandMonitor) (*mongo.Database, error) {
+	c, err := db.connect(WithMonitor(m))
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", db.URI, err)
+	}
+	db.extra = append(db.extra, c)
+	return c.Database(db.Database.Name()), nil
+}
+
 // Ping asks the server for a sign of life; /healthz uses it.
 func (db *DB) Ping(ctx context.Context) error { return db.readClient.Ping(ctx, nil) }
 
@@ -263,6 +292,9 @@ func (db *DB) Close(ctx context.Context) error {
 
 func (db *DB) disconnect(ctx context.Context) error {
 	var errs []error
+	for _, c := range db.extra {
+		errs = append(errs, c.Disconnect(ctx))
+	}
 	if db.Client != nil && db.Client != db.readClient {
 		errs = append(errs, db.Client.Disconnect(ctx))
 	}

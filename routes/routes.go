@@ -15,6 +15,7 @@ import (
 	"github.com/ginshop/ginshop/controllers"
 	"github.com/ginshop/ginshop/middleware"
 	"github.com/ginshop/ginshop/public"
+	"github.com/ginshop/ginshop/sandbox"
 	"github.com/ginshop/ginshop/sessionstore"
 )
 
@@ -134,6 +135,14 @@ func New(d Deps) (*gin.Engine, error) {
 	site.POST("/lessons/session/value", ctl.PostSessionValue)
 	site.POST("/lessons/session/forget-cookie", ctl.PostSessionForgetCookie)
 	site.POST("/lessons/session/destroy", ctl.PostSessionDestroy)
+
+	// The options sandbox: express-session's options on a session of its own (sandbox.sid,
+	// collection lessonSandboxSessions); the shop's session only carries the forms' CSRF token.
+	site.GET("/lessons/options", ctl.GetOptionsSandbox)
+	site.POST("/lessons/options/nothing", ctl.PostOptionsSandbox(sandbox.ActionNothing))
+	site.POST("/lessons/options/set", ctl.PostOptionsSandbox(sandbox.ActionSet))
+	site.POST("/lessons/options/race", ctl.PostOptionsSandbox(sandbox.ActionRace))
+	site.POST("/lessons/options/restart-memory", ctl.PostOptionsRestartMemory)
 
 	// Errors (controllers/error.js)
 	site.GET("/500", ctl.ErrorPage)
