@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -53,13 +54,24 @@ type App struct {
 	Handler  http.Handler
 
 	stopBackground context.CancelFunc
+	sources        fs.FS
 }
+
+// Option changes how New builds the shop.
+type Option func(*App)
+
+// WithSources hands the lesson pages the Go files of this build (main.go embeds them; tests pass
+// the repository's files), which /lessons/source shows and the lesson steps quote.
+func WithSources(files fs.FS) Option { return func(a *App) { a.sources = files } }
 
 // New builds the shop on an open database: seeds the demo data on a first start, creates the
 // session store and the routes. The App owns db from here on and closes it in Close.
-func New(ctx context.Context, cfg config.Config, logger *slog.Logger, db *database.DB) (*App, error) {
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger, db *database.DB, opts ...Option) (*App, error) {
 	gin.SetMode(gin.ReleaseMode)
 	a := &App{Config: cfg, Logger: logger, DB: db, Models: models.New(db.Database, db.Reads)}
+	for _, o := range opts {
+		o(a)
+	}
 	if err := a.build(ctx); err != nil {
 		a.Close(context.Background())
 		return nil, err
@@ -135,16 +147,18 @@ func (a *App) build(ctx context.Context) error {
 	}
 	go images.RunSweeper(bg, imageSweepEvery, imageGrace, a.Models.Products.ImagesInUse, a.Logger)
 	ctl := &controllers.Controllers{
-		Config:     a.Config,
-		Models:     a.Models,
-		Views:      renderer,
-		Sessions:   a.Sessions,
-		DB:         a.DB,
-		Logger:     a.Logger,
-		Mailer:     a.Mailer,
-		Images:     images,
-		Passwords:  controllers.NewPasswords(a.Config.BcryptCost),
-		Background: bg, // the session lab's slow save outlives its request, not the app
+		Config:      a.Config,
+		Models:      a.Models,
+		Views:       renderer,
+		Sessions:    a.Sessions,
+		DB:          a.DB,
+		Logger:      a.Logger,
+		Mailer:      a.Mailer,
+		Images:      images,
+		Passwords:   controllers.NewPasswords(a.Config.BcryptCost),
+		Background:  bg, // the session lab's slow save outlives its request, not the app
+		Sources:     a.sources,
+		DatabaseURI: a.DB.URI,
 	}
 	engine, err := routes.New(routes.Deps{Config: a.Config, Controllers: ctl, Sessions: a.Sessions, Assets: assets, Logger: a.Logger,
 		DatabaseDeadline: a.DB.RequestContext})

@@ -14,7 +14,6 @@ import (
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
-	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/ginshop/ginshop/middleware"
 	"github.com/ginshop/ginshop/views"
@@ -43,7 +42,7 @@ var lessonKey = regexp.MustCompile(`^[A-Za-z0-9_]{1,32}$`)
 // session keys (a student would take lesson.user for the logged-in user), and the names that
 // are special to the JavaScript objects the Node app builds from the same document.
 var reservedLessonKeys = []string{"cookie", "isLoggedIn", "user", "csrfSecret", "flash", "_flash",
-	"lesson", "lessonSetCookie", "__proto__", "constructor", "prototype"}
+	"lesson", sessionKeyLessonHeader, sessionKeyLessonProgress, "__proto__", "constructor", "prototype"}
 
 type sessionLabData struct {
 	views.Page
@@ -55,11 +54,15 @@ type sessionLabData struct {
 	NoDocument string     // why there is no document to show
 	Lesson     []labValue // req.session.lesson as this request loaded it
 	Pending    string     // the key a redirect-first save is still writing
+	Arrived    string     // the key a redirect-first save was writing, now stored
 	Orphan     *labOrphan // what forget-cookie left behind
 	Destroyed  string     // the shortened id destroy deleted
+	Tampered   string     // the shortened id whose cookie was tampered with
 	Form       labForm
 	MaxKeys    int
 	MaxValue   int
+	// Mongosh is the command that opens this shop's database (the address it really has).
+	Mongosh string
 }
 
 type labCookie struct {
@@ -72,11 +75,14 @@ type labValue struct{ Key, Value string }
 type labOrphan struct {
 	ID    string
 	Until time.Time
+	In    string // how long from now, in words
 }
 
 type labForm struct{ Key, Value, Mode string }
 
-// GetSessionLab is GET /lessons/session.
+// GetSessionLab is GET /lessons/session. The query says what the action before it did (the
+// action's own answer could not show it: it redirected), and carries the visitor's ticks across
+// an action that ended the session.
 func (ctl *Controllers) GetSessionLab(c *gin.Context) {
 	data, err := ctl.sessionLab(c, labForm{Mode: modeSave})
 	if err != nil {
@@ -85,17 +91,67 @@ func (ctl *Controllers) GetSessionLab(c *gin.Context) {
 	}
 	q := c.Request.URL.Query()
 	if k := q.Get("pending"); lessonKey.MatchString(k) {
-		data.Pending = k
+		if slices.ContainsFunc(data.Lesson, func(v labValue) bool { return v.Key == k }) {
+			data.Arrived = k // a reload after the slow save: say so instead of "still on its way"
+		} else {
+			data.Pending = k
+			earn(c, "save-before-redirect") // this page was read before the value it waited for
+		}
 	}
 	if id := q.Get("orphan"); isShortID(id) {
 		if until, err := strconv.ParseInt(q.Get("until"), 10, 64); err == nil {
-			data.Orphan = &labOrphan{ID: id + "…", Until: time.Unix(until, 0).UTC()}
+			t := time.Unix(until, 0).UTC()
+			data.Orphan = &labOrphan{ID: id + "…", Until: t, In: inWords(time.Until(t))}
 		}
 	}
 	if id := q.Get("destroyed"); isShortID(id) {
 		data.Destroyed = id + "…"
 	}
+	if id := q.Get("tampered"); isShortID(id) {
+		data.Tampered = id + "…"
+		if data.Cookie != nil && !data.Cookie.Verified {
+			earn(c, "signed") // the store refused the tampered cookie: this is a new session
+		}
+	}
+	if data.Orphan != nil || data.Destroyed != "" || data.Tampered != "" {
+		progressFromURL(c)
+	}
+	ctl.earnFromLab(c, data)
 	ctl.render(c, http.StatusOK, "lessons/session", data)
+}
+
+// earnFromLab ticks the steps that merely looking at the lab shows.
+func (ctl *Controllers) earnFromLab(c *gin.Context, data sessionLabData) {
+	if data.Cookie == nil || !data.Cookie.Verified {
+		// No session cookie came with this request: this page starts a session (it saves the
+		// ticks), and its answer carries the connect.sid cookie nobody asked for.
+		earn(c, "cookie-generated")
+		return
+	}
+	earn(c, "session-middleware")
+	if data.Document != "" || data.InMemory {
+		earn(c, "session-on-server")
+	}
+	if len(data.Lesson) > 0 {
+		earn(c, "session-get")
+		if data.Document != "" {
+			earn(c, "mongodb-store")
+		}
+	}
+}
+
+// inWords says how far away d is, roughly ("in 1 h 59 min", "in 40 s").
+func inWords(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "already passed"
+	case d < time.Minute:
+		return "in " + strconv.Itoa(int(d.Seconds())) + " s"
+	case d < time.Hour:
+		return "in " + strconv.Itoa(int(d.Minutes())) + " min"
+	}
+	h := int(d.Hours())
+	return "in " + strconv.Itoa(h) + " h " + strconv.Itoa(int(d.Minutes())-60*h) + " min"
 }
 
 // sessionLab reads what the lab shows: the cookie as the browser sent it, the document as the
@@ -109,6 +165,7 @@ func (ctl *Controllers) sessionLab(c *gin.Context, form labForm) (sessionLabData
 		Form:       form,
 		MaxKeys:    maxLessonKeys,
 		MaxValue:   maxLessonValue,
+		Mongosh:    "npx mongosh " + ctl.DatabaseURI,
 	}
 	for k, v := range lessonValues(sessions.Default(c)) {
 		data.Lesson = append(data.Lesson, labValue{Key: k, Value: v})
@@ -166,13 +223,14 @@ func (ctl *Controllers) PostSessionValue(c *gin.Context) {
 		// res.redirect() without waiting for req.session.save(cb): the browser is already
 		// asking for the next page while the (slow) store is still writing.
 		ctl.saveLater(s.ID(), f.Key, f.Value)
-		c.Redirect(http.StatusSeeOther, "/lessons/session?pending="+f.Key)
+		c.Redirect(http.StatusSeeOther, "/lessons/session?pending="+f.Key+"#panel-document")
 		return
 	}
 	lesson := lessonValues(s)
 	lesson[f.Key] = f.Value
 	s.Set(sessionKeyLesson, toAny(lesson)) // req.session.lesson[key] = value
-	ctl.redirect(c, "/lessons/session")    // req.session.save(() => res.redirect('/lessons/session'))
+	earn(c, "session-set")
+	ctl.redirect(c, "/lessons/session#panel-document") // req.session.save(() => res.redirect(...))
 }
 
 // saveLater stores the value slowStoreDelay from now, through the same store, with the app's
@@ -222,25 +280,62 @@ func (ctl *Controllers) PostSessionForgetCookie(c *gin.Context) {
 		}
 		if found {
 			until, _ := raw.Lookup("expires").TimeOK()
-			to += "?" + url.Values{"orphan": {shortPrefix(id)}, "until": {strconv.FormatInt(until.Unix(), 10)}}.Encode()
+			to += "?" + url.Values{"orphan": {shortPrefix(id)}, "until": {strconv.FormatInt(until.Unix(), 10)}}.Encode() +
+				"&" + carryProgress(c, markOrphan)
 		}
 	}
 	ctl.Sessions.ExpireCookie(c.Writer, ctl.Config.SessionName)
-	c.Redirect(http.StatusSeeOther, to) // no save: the session itself is left exactly as it is
+	c.Redirect(http.StatusSeeOther, to+"#panel-destroy") // no save: the session itself is left exactly as it is
 }
 
 // PostSessionDestroy is POST /lessons/session/destroy: req.session.destroy(() => res.redirect(...)).
 func (ctl *Controllers) PostSessionDestroy(c *gin.Context) {
 	id := sessions.Default(c).ID()
+	carried := carryProgress(c, markDestroyed) // read before the session's values are gone
 	if err := middleware.DestroySession(c); err != nil {
 		ctl.fail(c, err)
 		return
 	}
 	to := "/lessons/session"
 	if id != "" {
-		to += "?destroyed=" + shortPrefix(id)
+		to += "?destroyed=" + shortPrefix(id) + "&" + carried
 	}
-	c.Redirect(http.StatusSeeOther, to)
+	c.Redirect(http.StatusSeeOther, to+"#panel-destroy")
+}
+
+// PostSessionTamper is POST /lessons/session/tamper: the visitor's own session cookie comes back
+// with one character of its signature changed, as an attacker editing it would send it. The next
+// request carries it, and the store refuses it and starts a new session.
+func (ctl *Controllers) PostSessionTamper(c *gin.Context) {
+	name := ctl.Config.SessionName
+	ck, err := c.Request.Cookie(name)
+	if err != nil { // the CSRF check needs a session, so this is a browser that dropped it since
+		c.Redirect(http.StatusSeeOther, "/lessons/session#panel-cookie")
+		return
+	}
+	parts := ctl.Sessions.InspectCookie(ck.Value)
+	bad := tamperSignature(ck.Value)
+	// The same name and path, so the browser replaces its cookie; no save of the session, which
+	// would send the good cookie again.
+	http.SetCookie(c.Writer, &http.Cookie{Name: name, Value: bad, Path: "/", HttpOnly: true,
+		Secure: ctl.Config.IsProduction(), SameSite: http.SameSiteLaxMode})
+	c.Redirect(http.StatusSeeOther, "/lessons/session?tampered="+shortPrefix(parts.ID)+"&"+carryProgress(c)+"#panel-cookie")
+}
+
+// tamperSignature changes the first character of the signature (after the last '.'): the first,
+// because the last base64 character also holds padding bits that a decoder may ignore.
+func tamperSignature(value string) string {
+	dot := strings.LastIndexByte(value, '.')
+	if dot < 0 || dot == len(value)-1 {
+		return value + "x"
+	}
+	b := []byte(value)
+	if b[dot+1] == 'A' {
+		b[dot+1] = 'B'
+	} else {
+		b[dot+1] = 'A'
+	}
+	return string(b)
 }
 
 // checkLessonValue returns the message for a bad form, or "".
@@ -283,46 +378,6 @@ func toAny(m map[string]string) map[string]any {
 	}
 	return out
 }
-
-// labDocumentJSON renders a stored session as pretty Extended JSON, with what a page must never
-// print masked: the session id and CSRF secret shortened, and the password hash and reset token
-// that a session written by the Node app (req.session.user = user) carries dropped.
-func labDocumentJSON(raw bson.Raw) (string, error) {
-	var doc bson.D
-	if err := bson.Unmarshal(raw, &doc); err != nil {
-		return "", err
-	}
-	maskField(doc, shortenAny, "_id")
-	maskField(doc, shortenAny, "session", "csrfSecret")
-	maskField(doc, hidden, "session", "user", "password")
-	maskField(doc, hidden, "session", "user", "resetToken")
-	b, err := bson.MarshalExtJSONIndent(doc, false, false, "", "  ")
-	return string(b), err
-}
-
-// maskField replaces the value at path, if it is there, with mask(value).
-func maskField(doc bson.D, mask func(any) any, path ...string) {
-	for i := range doc {
-		if doc[i].Key != path[0] {
-			continue
-		}
-		if len(path) == 1 {
-			doc[i].Value = mask(doc[i].Value)
-		} else if sub, ok := doc[i].Value.(bson.D); ok {
-			maskField(sub, mask, path[1:]...)
-		}
-		return
-	}
-}
-
-func shortenAny(v any) any {
-	if s, ok := v.(string); ok {
-		return shorten(s)
-	}
-	return v
-}
-
-func hidden(any) any { return "(hidden: never shown, and never stored by Gin Shop)" }
 
 // shorten keeps the first 6 characters of a secret-ish value (fewer of a short one) and marks
 // the cut, so the page can name a cookie or id without printing it.
