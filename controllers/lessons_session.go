@@ -167,6 +167,7 @@ func (ctl *Controllers) sessionLab(c *gin.Context, form labForm) (sessionLabData
 		MaxValue:   maxLessonValue,
 		Mongosh:    "npx mongosh " + ctl.DatabaseURI,
 	}
+	data.Scripts = []string{"/js/lessons.js"} // times in the visitor's own zone
 	for k, v := range lessonValues(sessions.Default(c)) {
 		data.Lesson = append(data.Lesson, labValue{Key: k, Value: v})
 	}

@@ -218,7 +218,7 @@ func (ctl *Controllers) GetLessonSource(c *gin.Context) {
 }
 
 // highlightFile highlights src in pieces: the code between functions, and each function in a
-// <span class="go-func" id="Name">, with a line number before every line.
+// <span class="go-func" id="Name">.
 func highlightFile(src string, funcs []goFunc) (template.HTML, error) {
 	lines := strings.SplitAfter(src, "\n")
 	var buf bytes.Buffer
@@ -230,9 +230,7 @@ func highlightFile(src string, funcs []goFunc) (template.HTML, error) {
 		if err != nil {
 			return err
 		}
-		f := chromahtml.New(chromahtml.WithClasses(true), chromahtml.PreventSurroundingPre(true),
-			chromahtml.WithLineNumbers(true), chromahtml.BaseLineNumber(from))
-		return f.Format(&buf, styles.Get(SourceStyle), it)
+		return SourceFormatter().Format(&buf, styles.Get(SourceStyle), it)
 	}
 	next := 1
 	for _, f := range funcs {
