@@ -47,7 +47,7 @@ func TestScreenshots(t *testing.T) {
 	shots["lessons.png"] = j.screenshot(desktopWidth, desktopHeight)
 	j.openOK("/lessons/course")
 	shots["course-map.png"] = j.screenshot(desktopWidth, desktopHeight)
-	j.openOK("/lessons/source/controllers/lessons_session.go#PostSessionTamper")
+	j.openOK("/lessons/source/controllers/lessons_session_actions.go#PostSessionTamper")
 	shots["source.png"] = j.screenshot(desktopWidth, desktopHeight)
 
 	j.phone()
