@@ -127,7 +127,7 @@ func TestSessionLabShowsYourCookieAndDocumentButNeverInFull(t *testing.T) {
 	sig := value[strings.LastIndex(value, ".")+1:]
 	mustContain(t, res.Body, `<code class="token">`+asHTML(t, id[:6])+"…</code>", `<code class="token">`+asHTML(t, sig[:6])+"…</code>", "the current secret",
 		`&#34;_id&#34;: &#34;`+id[:6]+`…&#34;`, `&#34;csrfSecret&#34;: &#34;`+secret[:6]+`…&#34;`, `&#34;$date&#34;`,
-		"sessionstore/lab.go", "Store.InspectCookie", "req.session.save", "controllers/lessons_session.go")
+		"sessionstore/lab.go", "Store.InspectCookie", "req.session.save", "controllers/lessons_session_actions.go")
 	mustNotContain(t, res.Body, ck.Value, id, sig)
 	// The forms' _csrf fields carry the token (this shop's token is the session's secret, as a
 	// form must); the document shown beside them has it masked.
