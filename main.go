@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,13 @@ import (
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/database"
 )
+
+// sources are the Go files the lesson pages show (/lessons/source, the code of each step):
+// embedded, so a page shows the code this binary runs. go:embed cannot reach into parent
+// directories, so the embed lives here at the root and is handed to app.New.
+//
+//go:embed app/*.go controllers/*.go middleware/*.go models/*.go routes/*.go sessionstore/*.go
+var sources embed.FS
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -45,7 +53,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	shop, err := app.New(ctx, cfg, logger, db)
+	shop, err := app.New(ctx, cfg, logger, db, app.WithSources(sources))
 	if err != nil {
 		return err
 	}
@@ -58,6 +66,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 	return shop.Serve(ctx, cfg.ListenAddr(), func(addr string) {
 		logger.Info("Gin Shop is running", "url", fmt.Sprintf("http://localhost:%d", cfg.Port), "listen", addr, "env", cfg.Env)
+		logger.Info("follow the lesson's steps", "url", fmt.Sprintf("http://localhost:%d/lessons", cfg.Port))
 		shop.DB.LogMode(logger)
 		if shop.DB.Embedded() {
 			logger.Info("open the embedded database with mongosh", "data", cfg.DataDir, "mongosh", "npx mongosh "+shop.DB.URI)

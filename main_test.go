@@ -105,6 +105,41 @@ func TestRunServesShutsDownCleanlyAndKeepsData(t *testing.T) {
 	if !strings.Contains(page, "Logout") || strings.Count(page, `class="card product-item"`) != 6 {
 		t.Fatalf("after restart: logged in = %v, cards = %d", strings.Contains(page, "Logout"), strings.Count(page, `class="card product-item"`))
 	}
+	expectEmbeddedSources(t, client, base2)
+}
+
+// expectEmbeddedSources checks that the binary's embedded Go files (main.go's go:embed) hold
+// every file the lesson pages quote and link to: the pages answer, and every source link too.
+func expectEmbeddedSources(t *testing.T, client *http.Client, base string) {
+	t.Helper()
+	links := map[string]bool{}
+	for _, page := range []string{"/lessons", "/lessons/cookie", "/lessons/session"} {
+		res, err := client.Get(base + page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d (a quoted source file missing from the embed?)", page, res.StatusCode)
+		}
+		for _, m := range regexp.MustCompile(`href="(/lessons/source/[^"#]+)#`).FindAllSubmatch(body, -1) {
+			links[string(m[1])] = true
+		}
+	}
+	if len(links) < 5 {
+		t.Fatalf("only %d source links on the lesson pages", len(links))
+	}
+	for link := range links {
+		res, err := client.Get(base + link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("%s: status %d: not embedded", link, res.StatusCode)
+		}
+	}
 }
 
 func TestRunRefusesBadConfiguration(t *testing.T) {

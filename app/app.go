@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -56,6 +57,7 @@ type App struct {
 
 	stopBackground context.CancelFunc
 	nodeAppPublic  *os.Root // NODE_APP_PUBLIC_DIR, opened once; nil without it
+	sources        fs.FS
 }
 
 // DatabaseOptions are what the shop needs of its database connection, for main and the tests
@@ -64,11 +66,21 @@ func DatabaseOptions(extra ...database.Option) []database.Option {
 	return append([]database.Option{database.WithMonitor(sessionstore.CommandMonitor(database.Sessions))}, extra...)
 }
 
+// Option changes how New builds the shop.
+type Option func(*App)
+
+// WithSources hands the lesson pages the Go files of this build (main.go embeds them; tests pass
+// the repository's files), which /lessons/source shows and the lesson steps quote.
+func WithSources(files fs.FS) Option { return func(a *App) { a.sources = files } }
+
 // New builds the shop on an open database: seeds the demo data on a first start, creates the
 // session store and the routes. The App owns db from here on and closes it in Close.
-func New(ctx context.Context, cfg config.Config, logger *slog.Logger, db *database.DB) (*App, error) {
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger, db *database.DB, opts ...Option) (*App, error) {
 	gin.SetMode(gin.ReleaseMode)
 	a := &App{Config: cfg, Logger: logger, DB: db, Models: models.New(db.Database, db.Reads)}
+	for _, o := range opts {
+		o(a)
+	}
 	if err := a.build(ctx); err != nil {
 		a.Close(context.Background())
 		return nil, err
@@ -155,17 +167,19 @@ func (a *App) build(ctx context.Context) error {
 	}
 	a.Sandbox = sandbox.New(sandbox.NewMongoStore(sandboxDB.Collection(database.SandboxSessions)), secrets, a.Config.IsProduction())
 	ctl := &controllers.Controllers{
-		Config:     a.Config,
-		Models:     a.Models,
-		Views:      renderer,
-		Sessions:   a.Sessions,
-		DB:         a.DB,
-		Logger:     a.Logger,
-		Mailer:     a.Mailer,
-		Images:     images,
-		Passwords:  controllers.NewPasswords(a.Config.BcryptCost),
-		Sandbox:    a.Sandbox,
-		Background: bg, // the session lab's slow save outlives its request, not the app
+		Config:      a.Config,
+		Models:      a.Models,
+		Views:       renderer,
+		Sessions:    a.Sessions,
+		DB:          a.DB,
+		Logger:      a.Logger,
+		Mailer:      a.Mailer,
+		Images:      images,
+		Passwords:   controllers.NewPasswords(a.Config.BcryptCost),
+		Sandbox:     a.Sandbox,
+		Background:  bg, // the session lab's slow save outlives its request, not the app
+		Sources:     a.sources,
+		DatabaseURI: a.DB.URI,
 	}
 	ctl.NodeAppPublic = a.nodeAppPublic // nil unless NODE_APP_PUBLIC_DIR is set
 	engine, err := routes.New(routes.Deps{Config: a.Config, Controllers: ctl, Sessions: a.Sessions, Assets: assets, Logger: a.Logger,

@@ -20,15 +20,25 @@ func TestCookieLessonSetsTheRawHeaderItWasAskedFor(t *testing.T) {
 	if got := setCookieHeader(res, "loggedIn"); got != want {
 		t.Fatalf("Set-Cookie = %q, want %q", got, want)
 	}
-	page := c.Get("/lessons/cookie")
-	mustContain(t, page.Body, "Set-Cookie: "+want, "<strong>You are logged in</strong>", "Cookie: ")
+	page := c.Get(res.Header.Get("Location"))
+	mustContain(t, page.Body, "Set-Cookie: "+want, "<strong>you are logged in</strong>", "Cookie: ")
+	// The form keeps what was sent (Max-Age 120 used to come back as 60) ...
+	form := parseHTML(t, page.Body)
+	for name, want := range map[string]string{"maxAge": "120", "value": "true", "expiresIn": ""} {
+		if v, _ := htmlAttr(formField(t, form, name), "value"); v != want {
+			t.Errorf("after the POST the form's %s is %q, want %q", name, v, want)
+		}
+	}
+	mustContain(t, page.Body, "<option selected>Strict</option>")
+	// ... and the Set-Cookie panel is still there on a reload, as the page asks.
+	mustContain(t, c.Get("/lessons/cookie").Body, `id="sent-set-cookie"`, "Set-Cookie: "+want)
 }
 
 func TestCookieLessonBelievesAnEditedCookie(t *testing.T) {
 	shop := apptest.StartDefault(t)
 	for value, verdict := range map[string]string{
-		"true":  "<strong>You are logged in</strong>",
-		"false": "<strong>You are not logged in</strong> — the <code>loggedIn</code> cookie says <code>false</code>",
+		"true":  "<strong>you are logged in</strong>",
+		"false": "<strong>you are not logged in</strong> — the <code>loggedIn</code> cookie says <code>false</code>",
 		"":      "there is no <code>loggedIn</code> cookie",
 	} {
 		req, _ := http.NewRequest(http.MethodGet, "/lessons/cookie", nil)
@@ -39,7 +49,7 @@ func TestCookieLessonBelievesAnEditedCookie(t *testing.T) {
 		apptest.ExpectStatus(t, res, http.StatusOK)
 		mustContain(t, res.Body, verdict)
 		if value != "" {
-			mustContain(t, res.Body, "Cookie: theme=dark; loggedIn="+value, "<td>theme</td><td>dark</td>")
+			mustContain(t, res.Body, "Cookie: theme=dark; loggedIn="+value, `<td>theme</td><td class="token">dark</td>`)
 		}
 	}
 }

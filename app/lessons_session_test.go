@@ -46,9 +46,11 @@ func lessonOf(doc bson.M) bson.M {
 	return l
 }
 
-// labVisitor is a client whose session exists but holds no lesson value: viewing a page stores
-// nothing, so it sets a raw cookie in the cookie lesson (which keeps the Set-Cookie line in the
-// session for the next page, and that page removes it again).
+// savedTo is where a saved lab value redirects: the panel that shows it.
+const savedTo = "/lessons/session#panel-document"
+
+// labVisitor is a client whose session exists (its first lab page stored the CSRF secret and
+// its first tick) and whose next lab page, with nothing new done, changes nothing.
 func labVisitor(t *testing.T, shop *apptest.Shop) *apptest.Client {
 	t.Helper()
 	c := shop.Client(t)
@@ -56,12 +58,13 @@ func labVisitor(t *testing.T, shop *apptest.Shop) *apptest.Client {
 	if labDoc(t, shop, c) != nil {
 		t.Fatal("viewing the lab stored a session")
 	}
+	// Viewing stores nothing: the raw-cookie lesson keeps its Set-Cookie line in the session.
 	res := c.Submit("/lessons/cookie", "/lessons/cookie", url.Values{"value": {"true"}, "maxAge": {"60"}, "sameSite": {"Lax"}})
 	apptest.ExpectStatus(t, res, http.StatusSeeOther)
-	apptest.ExpectStatus(t, c.Get("/lessons/cookie"), http.StatusOK)
 	if labDoc(t, shop, c) == nil {
 		t.Fatal("setting a raw cookie stored no session")
 	}
+	apptest.ExpectStatus(t, c.Get("/lessons/session"), http.StatusOK) // ticks what the lab shows
 	return c
 }
 
@@ -70,24 +73,36 @@ func setLessonValue(t *testing.T, c *apptest.Client, key, value, mode string) *a
 	return c.Submit("/lessons/session", "/lessons/session/value", url.Values{"key": {key}, "value": {value}, "mode": {mode}})
 }
 
-func TestLessonsIndexLinksEveryLessonAndTheCourseMap(t *testing.T) {
+func TestLessonsIndexLinksEveryStepAndTheCourseMap(t *testing.T) {
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	res := c.Get("/lessons")
 	apptest.ExpectStatus(t, res, http.StatusOK)
-	mustContain(t, res.Body, `href="/lessons/cookie"`, `href="/lessons/session"`, `href="/lessons/course"`,
-		`class="active" href="/lessons">Lessons</a>`)
-	mustNotContain(t, res.Body, "Cookie Lesson</a>")
+	mustContain(t, res.Body, `href="/lessons/cookie#set-cookie"`, `href="/lessons/session#panel-set"`, `href="/lessons/options"`,
+		`href="/lessons/course"`, `class="active" href="/lessons">Lessons</a>`, `id="step-1"`, `id="step-12"`,
+		`href="#step-12">Next step: 12</a>`, "<strong>0 of 12</strong>")
+	mustNotContain(t, res.Body, `href="#step-13"`, `id="restart"`, ">docs/COURSE.md</a>")
 	if n := len(sessionDocs(t, shop)); n != 0 {
-		t.Errorf("the index (no forms) stored %d sessions", n)
+		t.Errorf("the index (no progress, no forms) stored %d sessions", n)
 	}
+}
 
-	course := c.Get("/lessons/course")
+// The course map is docs/COURSE.md as a page of the site: rendered tables and anchors, and each
+// Node call linked to its step.
+func TestCourseMapIsARenderedPageWithNodeCallsLinkedToSteps(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	course := shop.Client(t).Get("/lessons/course")
 	apptest.ExpectStatus(t, course, http.StatusOK)
-	if ct := course.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+	if ct := course.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 		t.Errorf("course map Content-Type %q", ct)
 	}
-	mustContain(t, course.Body, "app.js", "middleware/is-auth.js", "req.session.save", "<%= product.title %>")
+	mustContain(t, course.Body, `<html lang="en">`, "<title>Course map · Gin Shop</title>", `class="active" href="/lessons">Lessons</a>`,
+		`<h2 id="file-by-file">`, "<table>", "<td><code>middleware/is-auth.js</code></td>",
+		`<a href="/lessons#step-12" title="Lesson step 12"><code>req.session.save(err =&gt; res.redirect('/'))</code></a>`,
+		`<a href="/lessons#step-11" title="Lesson step 11"><code>req.session.destroy(`,
+		`<a href="/lessons#step-10" title="Lesson step 10"><code>new MongoDBStore(`,
+		"&lt;%= product.title %&gt;")
+	mustNotContain(t, course.Body, "| Node course app |", "bench/node-shop")
 }
 
 // The lab shows the visitor's own cookie, taken apart and shortened, and the document read back
@@ -97,12 +112,13 @@ func TestSessionLabShowsYourCookieAndDocumentButNeverInFull(t *testing.T) {
 	c := shop.Client(t)
 	first := c.Get("/lessons/session")
 	apptest.ExpectStatus(t, first, http.StatusOK)
-	mustContain(t, first.Body, "Your browser sent no <code>connect.sid</code> cookie", "saveUninitialized: false")
-
-	if c.Cookie("connect.sid") != nil {
-		t.Fatal("viewing the lab set a session cookie")
+	mustContain(t, first.Body, "Your browser sent no <code>connect.sid</code> cookie", "saveUninitialized: false",
+		"looking stores none")
+	if setCookieHeader(first, "connect.sid") != "" || labDoc(t, shop, c) != nil {
+		t.Error("viewing the lab started a session")
 	}
-	expectSeeOther(t, setLessonValue(t, c, "color", "blue", "save"), "/lessons/session")
+
+	expectSeeOther(t, setLessonValue(t, c, "color", "blue", "save"), "/lessons/session#panel-document")
 	res := c.Get("/lessons/session")
 	apptest.ExpectStatus(t, res, http.StatusOK)
 	ck := c.Cookie("connect.sid")
@@ -117,9 +133,9 @@ func TestSessionLabShowsYourCookieAndDocumentButNeverInFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	sig := value[strings.LastIndex(value, ".")+1:]
-	mustContain(t, res.Body, "<code>"+asHTML(t, id[:6])+"…</code>", "<code>"+asHTML(t, sig[:6])+"…</code>", "the current secret",
+	mustContain(t, res.Body, `<code class="token">`+asHTML(t, id[:6])+"…</code>", `<code class="token">`+asHTML(t, sig[:6])+"…</code>", "the current secret",
 		`&#34;_id&#34;: &#34;`+id[:6]+`…&#34;`, `&#34;color&#34;: &#34;blue&#34;`, `&#34;$date&#34;`,
-		"sessionstore/lab.go", "Store.InspectCookie", "req.session.save", "controllers/lessons_session.go")
+		"sessionstore/lab.go", "Store.InspectCookie", "req.session.save", "controllers/lessons_session_actions.go")
 	mustNotContain(t, res.Body, ck.Value, id, sig)
 }
 
@@ -137,7 +153,7 @@ func TestSessionLabSaveModeStoresTheValueBeforeRedirecting(t *testing.T) {
 	shop := apptest.StartDefault(t)
 	c := labVisitor(t, shop)
 	res := setLessonValue(t, c, "color", "blue & <green>", "save")
-	expectSeeOther(t, res, "/lessons/session")
+	expectSeeOther(t, res, savedTo)
 	// Stored the moment the redirect arrives: req.session.save(cb) before res.redirect.
 	if got := lessonOf(labDoc(t, shop, c))["color"]; got != "blue & <green>" {
 		t.Fatalf("session.lesson.color = %v right after the redirect", got)
@@ -147,8 +163,8 @@ func TestSessionLabSaveModeStoresTheValueBeforeRedirecting(t *testing.T) {
 
 	// Overwriting a key and the limits' edges: 32-character key, 200-character value.
 	long := strings.Repeat("é", 200)
-	expectSeeOther(t, setLessonValue(t, c, strings.Repeat("k", 32), long, ""), "/lessons/session")
-	expectSeeOther(t, setLessonValue(t, c, "color", "red", "save"), "/lessons/session")
+	expectSeeOther(t, setLessonValue(t, c, strings.Repeat("k", 32), long, ""), savedTo)
+	expectSeeOther(t, setLessonValue(t, c, "color", "red", "save"), savedTo)
 	lesson := lessonOf(labDoc(t, shop, c))
 	if lesson["color"] != "red" || lesson[strings.Repeat("k", 32)] != long || len(lesson) != 2 {
 		t.Fatalf("session.lesson = %v", lesson)
@@ -165,7 +181,7 @@ func TestSessionLabRedirectFirstShowsTheValueOnlyAfterTheSlowSave(t *testing.T) 
 	c := labVisitor(t, shop)
 	start := time.Now()
 	res := setLessonValue(t, c, "late", "arrives later", "redirect-first")
-	expectSeeOther(t, res, "/lessons/session?pending=late")
+	expectSeeOther(t, res, "/lessons/session?pending=late#panel-document")
 	if lessonOf(labDoc(t, shop, c)) != nil {
 		t.Fatal("redirect-first stored the value before redirecting")
 	}
@@ -239,8 +255,9 @@ func TestSessionLabRefusesBadValuesAndStoresNothing(t *testing.T) {
 
 	// The 11th key: ten are fine, the eleventh is refused in both modes, an existing key still changes.
 	for i := range 10 {
-		expectSeeOther(t, setLessonValue(t, c, "k"+string(rune('a'+i)), "v", "save"), "/lessons/session")
+		expectSeeOther(t, setLessonValue(t, c, "k"+string(rune('a'+i)), "v", "save"), savedTo)
 	}
+	c.Get("/lessons/session") // ticks "read back" and "in the store" before the snapshot
 	before := dbSnapshot(t, shop)
 	for _, mode := range []string{"save", "redirect-first"} {
 		res := setLessonValue(t, c, "eleventh", "v", mode)
@@ -249,7 +266,7 @@ func TestSessionLabRefusesBadValuesAndStoresNothing(t *testing.T) {
 	}
 	time.Sleep(slowStoreFloor + 300*time.Millisecond) // a refused redirect-first must not save later either
 	expectSameDB(t, "an 11th key", before, dbSnapshot(t, shop))
-	expectSeeOther(t, setLessonValue(t, c, "ka", "changed", "save"), "/lessons/session")
+	expectSeeOther(t, setLessonValue(t, c, "ka", "changed", "save"), savedTo)
 	if got := lessonOf(labDoc(t, shop, c)); got["ka"] != "changed" || len(got) != 10 {
 		t.Errorf("session.lesson = %v", got)
 	}
@@ -284,7 +301,8 @@ func TestSessionLabForgetCookieLeavesTheDocumentOrphaned(t *testing.T) {
 	res := c.Submit("/lessons/session", "/lessons/session/forget-cookie", nil)
 	apptest.ExpectStatus(t, res, http.StatusSeeOther)
 	expires := doc["expires"].(bson.DateTime).Time()
-	want := "/lessons/session?" + url.Values{"orphan": {id[:6]}, "until": {strconv.FormatInt(expires.Unix(), 10)}}.Encode()
+	want := "/lessons/session?" + url.Values{"orphan": {id[:6]}, "until": {strconv.FormatInt(expires.Unix(), 10)}}.Encode() +
+		"&progress=cookie-generated+left-orphan+session-middleware+session-on-server#panel-destroy"
 	if loc := withoutHappened(res.Header.Get("Location")); loc != want {
 		t.Errorf("Location %q, want %q", loc, want)
 	}
@@ -319,11 +337,12 @@ func TestSessionLabDestroyDeletesOnlyYourDocument(t *testing.T) {
 	shop := apptest.StartDefault(t)
 	other := labVisitor(t, shop)
 	c := labVisitor(t, shop)
-	expectSeeOther(t, setLessonValue(t, c, "k", "v", "save"), "/lessons/session")
+	expectSeeOther(t, setLessonValue(t, c, "k", "v", "save"), savedTo)
 	id := sessionID(t, c.Cookie("connect.sid"))
 
 	res := c.Submit("/lessons/session", "/lessons/session/destroy", nil)
-	expectSeeOther(t, res, "/lessons/session?destroyed="+id[:6])
+	expectSeeOther(t, res, "/lessons/session?destroyed="+id[:6]+
+		"&progress=cookie-generated+destroyed+mongodb-store+session-get+session-middleware+session-on-server+session-set#panel-destroy")
 	if h := setCookieHeader(res, "connect.sid"); !strings.Contains(h, "Max-Age=0") {
 		t.Errorf("destroy sent %q, want an expired connect.sid", h)
 	}
@@ -346,8 +365,8 @@ func TestMemorySessionStoreWritesNothingToTheSessionsCollection(t *testing.T) {
 	if !navShowsLogout(t, c) {
 		t.Fatal("login did not stick with the memory store")
 	}
-	expectSeeOther(t, setLessonValue(t, c, "where", "in memory", "save"), "/lessons/session")
-	expectSeeOther(t, setLessonValue(t, c, "later", "also in memory", "redirect-first"), "/lessons/session?pending=later")
+	expectSeeOther(t, setLessonValue(t, c, "where", "in memory", "save"), savedTo)
+	expectSeeOther(t, setLessonValue(t, c, "later", "also in memory", "redirect-first"), "/lessons/session?pending=later#panel-document")
 	time.Sleep(slowStoreFloor + 400*time.Millisecond)
 
 	page := c.Get("/lessons/session")

@@ -6,9 +6,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -120,7 +122,7 @@ func StartBeside(t testing.TB, a *Shop) *Shop {
 
 func serve(t testing.TB, cfg config.Config, db *database.DB) *Shop {
 	t.Helper()
-	a, err := app.New(context.Background(), cfg, testLogger(t), db)
+	a, err := app.New(context.Background(), cfg, testLogger(t), db, app.WithSources(Sources(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,4 +168,24 @@ type testWriter struct{ t testing.TB }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// Sources is the repository's files, found from the test's directory: what main.go embeds for the
+// lesson pages, read from disk, since a test binary is built from the same files.
+func Sources(t testing.TB) fs.FS {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return os.DirFS(dir)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("apptest: no go.mod above the test's directory")
+		}
+		dir = parent
+	}
 }

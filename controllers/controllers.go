@@ -5,6 +5,7 @@ package controllers
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"os"
 
@@ -42,4 +43,9 @@ type Controllers struct {
 	// Background is cancelled when the app closes; work that outlives its request uses it
 	// instead of the request's context (the session lab's delayed save).
 	Background context.Context
+	// Sources are this build's Go files (main.go embeds them), shown by the lesson pages.
+	Sources fs.FS
+	// DatabaseURI is where mongosh reaches this shop's database, as the server really listens
+	// (the embedded one moves off 27017 when that port is taken); credentials left out.
+	DatabaseURI string
 }

@@ -3,6 +3,7 @@ package controllers
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -51,6 +52,7 @@ type cookieLessonForm struct {
 }
 
 // GetCookieLesson is GET /lessons/cookie: parse the raw Cookie header by hand and show what it says.
+// After a POST the query holds the form as it was sent, so the form keeps the visitor's choices.
 func (ctl *Controllers) GetCookieLesson(c *gin.Context) {
 	raw := ctl.maskSessionCookie(c.GetHeader("Cookie"))
 	data := cookieLessonData{
@@ -59,49 +61,77 @@ func (ctl *Controllers) GetCookieLesson(c *gin.Context) {
 		Cookies:         parseCookieHeader(raw),
 		Form:            cookieLessonForm{Value: "true", MaxAge: "60", SameSite: "Lax", HTTPOnly: true},
 	}
+	if q := c.Request.URL.Query(); q.Has("value") {
+		data.Form = cookieFormFrom(q.Get)
+	}
+	data.Scripts = []string{"/js/lessons.js"} // shows what document.cookie sees beside the header
 	for _, ck := range data.Cookies {
 		if ck.Name == lessonCookieName {
 			data.LoggedInValue = ck.Value
 		}
 	}
 	data.Believed = data.LoggedInValue == "true"
+	if data.LoggedInValue != "" {
+		earn(c, "read-cookie")
+	}
+	if data.Believed {
+		earn(c, "cookie-vs-session")
+	}
+	// Kept until the next Set-Cookie replaces it, so a reload still shows it.
+	data.SentHeader, _ = sessions.Default(c).Get(sessionstore.KeyLessonSetCookie).(string)
 	var err error
 	if data.Happened, err = ctl.whatHappened(c); err != nil {
 		ctl.fail(c, err)
 		return
 	}
-	s := sessions.Default(c)
-	if h, ok := s.Get(sessionstore.KeyLessonSetCookie).(string); ok {
-		data.SentHeader = h
-		s.Delete(sessionstore.KeyLessonSetCookie)
-	}
 	ctl.render(c, http.StatusOK, "lessons/cookie", data)
+}
+
+// cookieFormFrom reads the form's fields from the POST body or from the query.
+func cookieFormFrom(get func(string) string) cookieLessonForm {
+	return cookieLessonForm{
+		Value:     strings.TrimSpace(get("value")),
+		MaxAge:    strings.TrimSpace(get("maxAge")),
+		ExpiresIn: strings.TrimSpace(get("expiresIn")),
+		SameSite:  get("sameSite"),
+		Secure:    get("secure") == "on",
+		HTTPOnly:  get("httpOnly") == "on",
+	}
+}
+
+// query is the form as GET /lessons/cookie reads it back.
+func (f cookieLessonForm) query() string {
+	q := url.Values{"value": {f.Value}, "maxAge": {f.MaxAge}, "expiresIn": {f.ExpiresIn}, "sameSite": {f.SameSite}}
+	if f.Secure {
+		q.Set("secure", "on")
+	}
+	if f.HTTPOnly {
+		q.Set("httpOnly", "on")
+	}
+	return q.Encode()
 }
 
 // PostCookieLesson is POST /lessons/cookie: build the Set-Cookie line from the chosen attributes
 // and write it as a raw header.
 func (ctl *Controllers) PostCookieLesson(c *gin.Context) {
-	f := cookieLessonForm{
-		Value:     strings.TrimSpace(postForm(c, "value")),
-		MaxAge:    strings.TrimSpace(postForm(c, "maxAge")),
-		ExpiresIn: strings.TrimSpace(postForm(c, "expiresIn")),
-		SameSite:  postForm(c, "sameSite"),
-		Secure:    postForm(c, "secure") == "on",
-		HTTPOnly:  postForm(c, "httpOnly") == "on",
-	}
+	f := cookieFormFrom(func(name string) string { return postForm(c, name) })
 	line, msg := buildSetCookie(f, time.Now())
 	if msg != "" {
 		raw := ctl.maskSessionCookie(c.GetHeader("Cookie"))
 		data := cookieLessonData{Page: ctl.page(c, "Cookie Lesson", "/lessons/cookie"), Form: f,
 			RawCookieHeader: raw, Cookies: parseCookieHeader(raw)}
 		data.ErrorMessage = msg
+		data.Scripts = []string{"/js/lessons.js"}
 		ctl.render(c, http.StatusUnprocessableEntity, "lessons/cookie", data)
 		return
 	}
 	c.Writer.Header().Add("Set-Cookie", line) // res.setHeader('Set-Cookie', line)
 	sessions.Default(c).Set(sessionstore.KeyLessonSetCookie, line)
+	if f.MaxAge != "" || f.ExpiresIn != "" || f.Secure || f.HTTPOnly {
+		earn(c, "set-cookie")
+	}
 	nodeLine(c, "res.setHeader('Set-Cookie', 'loggedIn=true; Max-Age=…'); res.redirect('/lessons/cookie')")
-	ctl.redirect(c, "/lessons/cookie")
+	ctl.redirect(c, "/lessons/cookie?"+f.query()+"#sent-set-cookie")
 }
 
 // PostCookieLessonDelete is POST /lessons/cookie/delete: a cookie is deleted by sending it again
@@ -111,7 +141,7 @@ func (ctl *Controllers) PostCookieLessonDelete(c *gin.Context) {
 	c.Writer.Header().Add("Set-Cookie", line)
 	sessions.Default(c).Set(sessionstore.KeyLessonSetCookie, line)
 	nodeLine(c, "res.setHeader('Set-Cookie', 'loggedIn=; Max-Age=0'); res.redirect('/lessons/cookie')")
-	ctl.redirect(c, "/lessons/cookie")
+	ctl.redirect(c, "/lessons/cookie#sent-set-cookie")
 }
 
 // maskSessionCookie shortens the session cookie's value in a raw Cookie header: it is HttpOnly,

@@ -15,7 +15,7 @@ func TestCookieLessonBelievesAnEditedCookie(t *testing.T) {
 	j := startJourney(t)
 
 	j.openOK("/lessons/cookie")
-	j.mustContain("the verdict", j.text("#lesson-verdict"), "You are not logged in", "there is no loggedIn cookie")
+	j.mustContain("the verdict", j.text("#lesson-verdict"), "you are not logged in", "there is no loggedIn cookie")
 
 	// Set loggedIn=false for two minutes through the lesson's form.
 	j.fill("#value", "false")
@@ -23,15 +23,19 @@ func TestCookieLessonBelievesAnEditedCookie(t *testing.T) {
 	if status := j.follow(`form[action="/lessons/cookie"] button[type="submit"]`); status != 200 {
 		t.Fatalf("set the cookie: status %d\n%s", status, j.body())
 	}
-	if p := j.path(); p != "/lessons/cookie" {
-		t.Errorf("after setting the cookie the address is %q, want /lessons/cookie", p)
+	// The address carries the form as sent, so the form (and a reload) keep the choices.
+	if p := j.path(); !strings.HasPrefix(p, "/lessons/cookie?") || !strings.Contains(p, "maxAge=120") {
+		t.Errorf("after setting the cookie the address is %q, want /lessons/cookie?…maxAge=120…", p)
+	}
+	if v := j.value("#maxAge"); v != "120" {
+		t.Errorf("the form's Max-Age came back as %q, want 120", v)
 	}
 	j.mustContain("the Set-Cookie header shown", j.text("#sent-set-cookie"), "Set-Cookie: loggedIn=false", "Max-Age=120", "HttpOnly")
 	j.mustContain("the raw Cookie header shown", j.text("#raw-cookie-header"), "loggedIn=false")
 	if v := j.listedCookie("loggedIn"); v != "false" {
 		t.Errorf("the page lists loggedIn = %q, want false", v)
 	}
-	j.mustContain("the verdict", j.text("#lesson-verdict"), "You are not logged in", "says false")
+	j.mustContain("the verdict", j.text("#lesson-verdict"), "you are not logged in", "says false")
 
 	// The browser keeps it with its expiry, and HttpOnly hides it from the page's scripts.
 	c := j.cookie("loggedIn")
@@ -53,7 +57,7 @@ func TestCookieLessonBelievesAnEditedCookie(t *testing.T) {
 	if status := j.reload(); status != 200 {
 		t.Fatalf("reload: status %d", status)
 	}
-	j.mustContain("the verdict after the edit", j.text("#lesson-verdict"), "You are logged in", "says true")
+	j.mustContain("the verdict after the edit", j.text("#lesson-verdict"), "you are logged in", "says true")
 	j.mustContain("the raw Cookie header after the edit", j.text("#raw-cookie-header"), "loggedIn=true")
 	if v := j.listedCookie("loggedIn"); v != "true" {
 		t.Errorf("the page lists loggedIn = %q after the edit, want true", v)
@@ -62,7 +66,7 @@ func TestCookieLessonBelievesAnEditedCookie(t *testing.T) {
 	j.expectNav(navAnonymous...)
 
 	// Deleting sends the cookie back already expired, and the browser drops it.
-	if status := j.follow(`form[action="/lessons/cookie/delete"] button`); status != 200 {
+	if status := j.follow(`button[formaction="/lessons/cookie/delete"]`); status != 200 {
 		t.Fatalf("delete the cookie: status %d", status)
 	}
 	j.mustContain("the Set-Cookie header shown", j.text("#sent-set-cookie"), "Max-Age=0")

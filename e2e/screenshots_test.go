@@ -13,31 +13,52 @@ import (
 // screenshotDir is where -update-screenshots writes (docs/screenshots of the repository).
 const screenshotDir = "../docs/screenshots"
 
-// TestScreenshots takes the pictures of docs/README.md: the home page on a desktop, the
-// drawer open on a phone, the lesson index and the session lab with a value set. It always takes and checks them; with -update-screenshots it also
-// writes them:
+// TestScreenshots takes the pictures of docs/README.md: the home page and the drawer, the lesson
+// steps and the course map at 1280 and 375 px, the session lab after each action, and a source
+// page. It always takes and checks them; with -update-screenshots it also writes them:
 //
 //	go test ./e2e -run TestScreenshots -update-screenshots
 func TestScreenshots(t *testing.T) {
 	j := startJourney(t)
+	shots := map[string][]byte{}
 
 	j.openOK("/")
 	j.expectImagesLoaded(".product-item img")
-	home := j.screenshot(desktopWidth, desktopHeight)
+	shots["home.png"] = j.screenshot(desktopWidth, desktopHeight)
 
-	j.openOK("/lessons")
-	lessons := j.screenshot(desktopWidth, desktopHeight)
+	// The lab after each action, each landing on the panel that changed.
 	j.openOK("/lessons/session")
 	j.reload() // the first visit created the session; now there is a document to show
 	j.setLessonValue("color", "blue", false)
-	eval[any](j, one("#panel-document")+".scrollIntoView()") // the document, with the value in it
-	lab := j.screenshot(desktopWidth, desktopHeight)
+	shots["session-lab.png"] = j.screenshot(desktopWidth, desktopHeight)
+	j.setLessonValue("late", "after the redirect", true)
+	shots["session-lab-redirect-first.png"] = j.screenshot(desktopWidth, desktopHeight)
+	j.follow("#tamper-cookie")
+	shots["session-lab-tampered.png"] = j.screenshot(desktopWidth, desktopHeight)
+	j.setLessonValue("color", "green", false)
+	j.follow("#forget-cookie")
+	shots["session-lab-forgotten.png"] = j.screenshot(desktopWidth, desktopHeight)
+	j.setLessonValue("color", "red", false)
+	j.follow("#destroy-session")
+	shots["session-lab-destroyed.png"] = j.screenshot(desktopWidth, desktopHeight)
+
+	// /lessons with those steps ticked, the course map and a source page.
+	j.openOK("/lessons")
+	shots["lessons.png"] = j.screenshot(desktopWidth, desktopHeight)
+	j.openOK("/lessons/course")
+	shots["course-map.png"] = j.screenshot(desktopWidth, desktopHeight)
+	j.openOK("/lessons/source/controllers/lessons_session_actions.go#PostSessionTamper")
+	shots["source.png"] = j.screenshot(desktopWidth, desktopHeight)
 
 	j.phone()
+	j.openOK("/lessons")
+	shots["lessons-phone.png"] = j.screenshot(mobileWidth, mobileHeight)
+	j.openOK("/lessons/course")
+	shots["course-map-phone.png"] = j.screenshot(mobileWidth, mobileHeight)
 	j.openOK("/")
 	j.expectImagesLoaded(".product-item img")
 	j.openMenu()
-	menu := j.screenshot(mobileWidth, mobileHeight)
+	shots["mobile-menu.png"] = j.screenshot(mobileWidth, mobileHeight)
 
 	if !*updateScreenshots {
 		t.Log("screenshots checked, not written (add -update-screenshots to write docs/screenshots)")
@@ -46,7 +67,6 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	shots := map[string][]byte{"home.png": home, "mobile-menu.png": menu, "lessons.png": lessons, "session-lab.png": lab}
 	for name, data := range shots {
 		path := filepath.Join(screenshotDir, name)
 		if err := os.WriteFile(path, data, 0o644); err != nil {

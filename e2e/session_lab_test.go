@@ -26,7 +26,7 @@ func TestSessionLabSetValueShowsItInTheDocument(t *testing.T) {
 	j := startJourney(t)
 	j.openOK("/lessons")
 	j.expectNav(navAnonymous...)
-	if status := j.follow(`#lesson-list a[href="/lessons/session"]`); status != 200 {
+	if status := j.follow(`#step-4 a.step-go`); status != 200 {
 		t.Fatalf("open the lab from the index: status %d", status)
 	}
 	j.mustContain("the first visit", j.text("#panel-cookie"), "sent no connect.sid cookie")

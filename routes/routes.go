@@ -130,11 +130,14 @@ func New(d Deps) (*gin.Engine, error) {
 
 	// The lesson index, the course map (docs/COURSE.md) and the session lab
 	site.GET("/lessons", ctl.GetLessons)
+	site.POST("/lessons/restart", ctl.PostLessonsRestart)
 	site.GET("/lessons/course", ctl.GetCourseMap)
+	site.GET("/lessons/source/*file", ctl.GetLessonSource) // this build's Go files, highlighted
 	site.GET("/lessons/session", ctl.GetSessionLab)
 	site.POST("/lessons/session/value", ctl.PostSessionValue)
 	site.POST("/lessons/session/forget-cookie", ctl.PostSessionForgetCookie)
 	site.POST("/lessons/session/destroy", ctl.PostSessionDestroy)
+	site.POST("/lessons/session/tamper", ctl.PostSessionTamper)
 
 	// The options sandbox: express-session's options on a session of its own (sandbox.sid,
 	// collection lessonSandboxSessions); the shop's session only carries the forms' CSRF token.

@@ -1,0 +1,114 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/ginshop/ginshop/models"
+)
+
+// axeFile is axe-core as `npm ci` in e2e/axe installs it (.ci/run does).
+const axeFile = "axe/node_modules/axe-core/axe.min.js"
+
+// axeSource reads axe-core; without it the test is skipped, except in CI where it fails.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(axeFile)
+	switch {
+	case err == nil:
+		return string(b)
+	case inCI():
+		t.Fatalf("the accessibility test needs axe-core: run npm ci in e2e/axe (%v)", err)
+	default:
+		t.Skipf("the accessibility test needs axe-core: run npm ci in e2e/axe (%v); with CI=true this is a failure", err)
+	}
+	return ""
+}
+
+// axeViolation is what the test reports of one failed axe rule.
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// axeCheck runs axe-core (WCAG 2.x A and AA, and its best practices) on the open page and fails
+// the test with every violation. axe is injected through the DevTools protocol, which the
+// page's Content-Security-Policy does not govern, so the shop's CSP stays as strict as it is.
+func (j *journey) axeCheck(axe, what string) {
+	j.t.Helper()
+	if _, err := chromedp.Run(j.ctx, chromedp.Evaluate[any](axe+";0")); err != nil {
+		j.t.Fatalf("%s: inject axe-core: %v", what, err)
+	}
+	out := eval[string](j, `axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r.violations.map(v => ({
+		id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " :: " + n.failureSummary)}))))`,
+		chromedp.EvalAwaitPromise)
+	var violations []axeViolation
+	if err := json.Unmarshal([]byte(out), &violations); err != nil {
+		j.t.Fatalf("%s: axe answered %q: %v", what, out, err)
+	}
+	for _, v := range violations {
+		j.t.Errorf("%s: axe %s (%s): %s\n    %s", what, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n    "))
+	}
+}
+
+// TestEveryPageHasNoAxeViolations runs axe-core on every page of the shop and the lessons,
+// anonymous and logged in, at 1280 and 390 px wide, and on the lab and the login form showing a
+// validation error. Any violation fails.
+func TestEveryPageHasNoAxeViolations(t *testing.T) {
+	axe := axeSource(t)
+	for _, width := range []struct {
+		name string
+		w, h int64
+	}{{"1280", desktopWidth, desktopHeight}, {"390", 390, 844}} {
+		t.Run("anonymous at "+width.name, func(t *testing.T) {
+			j := startJourney(t)
+			j.viewport(width.w, width.h)
+			for _, p := range []string{"/", "/products", "/products/" + demoProductID(t, j), "/login", "/signup", "/reset",
+				"/lessons", "/lessons/cookie", "/lessons/session", "/lessons/course", "/lessons/source/controllers/render.go#redirect",
+				"/no-such-page"} {
+				j.open(p)
+				j.axeCheck(axe, p)
+			}
+			// Validation errors: the lab's form and the login form.
+			j.openOK("/lessons/session")
+			j.fill("#key", "not a key")
+			j.fill("#lesson-value", "x")
+			if status := j.follow(`#lesson-form button[type="submit"]`); status != 422 {
+				t.Fatalf("a bad key: status %d, want 422", status)
+			}
+			j.mustExist(".user-message--error")
+			j.axeCheck(axe, "/lessons/session with a validation error")
+			j.openOK("/login")
+			j.fill("#email", "nobody@example.com")
+			j.fill("#password", "wrong")
+			j.follow(`form.login-form button[type="submit"]`)
+			j.mustExist(".user-message--error")
+			j.axeCheck(axe, "/login with an error")
+		})
+		t.Run("logged in at "+width.name, func(t *testing.T) {
+			j := startJourney(t)
+			j.viewport(width.w, width.h)
+			product := demoProductID(t, j)
+			j.login(models.DemoEmail, models.DemoPassword)
+			for _, p := range []string{"/", "/cart", "/orders", "/checkout", "/admin/add-product", "/admin/products",
+				"/admin/edit-product/" + product, "/lessons", "/lessons/cookie", "/lessons/session", "/dev/mailbox"} {
+				j.open(p)
+				j.axeCheck(axe, p)
+			}
+		})
+	}
+}
+
+// demoProductID is the id of a demo product, from the product list's first Details link.
+func demoProductID(t *testing.T, j *journey) string {
+	t.Helper()
+	j.openOK("/products")
+	href := eval[string](j, `document.querySelector('a[href^="/products/"]').getAttribute("href")`)
+	return strings.TrimPrefix(href, "/products/")
+}
