@@ -105,7 +105,7 @@ func TestTamperedCookieIsRefusedAndTheOldSessionIsLeftAlone(t *testing.T) {
 
 	res := c.PostForm("/lessons/session/tamper", url.Values{"_csrf": {token}})
 	apptest.ExpectStatus(t, res, http.StatusSeeOther)
-	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "/lessons/session?tampered="+id[:6]+"&progress=") || !strings.HasSuffix(loc, "#panel-cookie") {
+	if loc := withoutHappened(res.Header.Get("Location")); !strings.HasPrefix(loc, "/lessons/session?progress=") || !strings.Contains(loc, "&tampered="+id[:6]) || !strings.HasSuffix(loc, "#panel-cookie") {
 		t.Errorf("Location %q", loc)
 	}
 	bad := c.Cookie("connect.sid").Value

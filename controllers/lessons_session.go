@@ -113,7 +113,13 @@ func (ctl *Controllers) GetSessionLab(c *gin.Context) {
 // earnFromLab ticks the steps that merely looking at the lab shows.
 func (ctl *Controllers) earnFromLab(c *gin.Context, data sessionLabData) {
 	if data.Cookie == nil || !data.Cookie.Verified {
-		return // no session: looking stores nothing (saveUninitialized: false), not even ticks
+		// No session: looking stores nothing (saveUninitialized: false). But a page that does
+		// start one, with the ticks carried across a tamper or a destroy, sends a connect.sid
+		// cookie nobody asked for.
+		if sessions.Default(c).Get(sessionstore.KeyLessonProgress) != nil {
+			earn(c, "cookie-generated")
+		}
+		return
 	}
 	earn(c, "session-middleware")
 	if data.Document != "" || data.InMemory {
