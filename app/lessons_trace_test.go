@@ -143,3 +143,18 @@ func TestShopPagesKeepNoTrace(t *testing.T) {
 		t.Fatalf("lessonTraces holds %d documents (%v) after shop pages only", n, err)
 	}
 }
+
+// TestLabShowsWhenTheSessionEnds: the idle and the absolute expiry of the visitor's session, with
+// their times, from the stored document.
+func TestLabShowsWhenTheSessionEnds(t *testing.T) {
+	shop := cheapDemoHash(t, apptest.StartDefault(t))
+	c := shop.Client(t)
+	c.LoginDemo()
+	page := c.Get("/lessons/session")
+	apptest.ExpectStatus(t, page, http.StatusOK)
+	doc := labDoc(t, shop, c)
+	idle := doc["expires"].(bson.DateTime).Time().UTC()
+	abs := doc["createdAt"].(bson.DateTime).Time().UTC().Add(shop.Config.SessionAbsoluteTimeout)
+	mustContain(t, page.Body, `id="session-ends"`, idle.Format("2006-01-02 15:04:05 UTC"), abs.Format("2006-01-02 15:04:05 UTC"),
+		"the idle timeout", "the absolute timeout")
+}

@@ -52,6 +52,7 @@ type sessionLabData struct {
 	MaxValue   int
 	// Mongosh is the command that opens this shop's database (the address it really has).
 	Mongosh  string
+	Ends     *labEnds // when the stored session ends, nil without one
 	Happened whatHappened // what the last lesson action and this page did to the session
 }
 
@@ -61,6 +62,13 @@ type labCookie struct {
 }
 
 type labValue struct{ Key, Value string }
+
+// labEnds is when the visitor's session ends: idle (its expires) and absolute (createdAt +
+// SESSION_ABSOLUTE_TIMEOUT), whichever comes first.
+type labEnds struct {
+	Idle, Absolute     time.Time
+	IdleIn, AbsoluteIn string
+}
 
 type labOrphan struct {
 	ID    string
@@ -194,6 +202,12 @@ func (ctl *Controllers) sessionLab(c *gin.Context, form labForm) (sessionLabData
 		return data, nil
 	}
 	data.DocumentID = shorten(parts.ID)
+	if idle, ok := raw.Lookup("expires").TimeOK(); ok {
+		if start, ok := raw.Lookup("createdAt").TimeOK(); ok {
+			abs := start.Add(ctl.Config.SessionAbsoluteTimeout).UTC()
+			data.Ends = &labEnds{Idle: idle.UTC(), Absolute: abs, IdleIn: inWords(time.Until(idle)), AbsoluteIn: inWords(time.Until(abs))}
+		}
+	}
 	data.Document, err = labDocumentJSON(raw)
 	return data, err
 }
