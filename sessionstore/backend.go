@@ -17,9 +17,9 @@ import (
 type backend interface {
 	find(ctx context.Context, id string) (bson.Raw, error) // errNoDocument when there is none
 	insert(ctx context.Context, id string, doc bson.D) error
-	update(ctx context.Context, id string, set bson.D, unset []string) (matched bool, err error) // $set / $unset dotted paths; never inserts
-	recordStart(ctx context.Context, id string, createdAt time.Time) error                       // set createdAt where it is missing
-	touch(ctx context.Context, id string, expires time.Time) (matched bool, err error)           // expires and session.cookie.expires
+	update(ctx context.Context, id string, set bson.D, unset []string) (matched bool, err error)       // $set / $unset dotted paths; never inserts
+	recordStart(ctx context.Context, id string, createdAt time.Time) error                             // set createdAt where it is missing
+	touch(ctx context.Context, id string, expires time.Time, cookieToo bool) (matched bool, err error) // expires (and session.cookie.expires)
 	delete(ctx context.Context, id string) error
 	deleteUser(ctx context.Context, userID bson.ObjectID, exceptID string) (int64, error)
 	sweep(ctx context.Context, now, createdBefore time.Time) (int64, error) // expires <= now or createdAt <= createdBefore
@@ -77,11 +77,12 @@ func (c collection) recordStart(ctx context.Context, id string, createdAt time.T
 	return err
 }
 
-func (c collection) touch(ctx context.Context, id string, expires time.Time) (bool, error) {
-	res, err := c.coll.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{
-		{Key: "expires", Value: expires},
-		{Key: "session.cookie.expires", Value: expires},
-	}}})
+func (c collection) touch(ctx context.Context, id string, expires time.Time, cookieToo bool) (bool, error) {
+	set := bson.D{{Key: "expires", Value: expires}}
+	if cookieToo {
+		set = append(set, bson.E{Key: "session.cookie.expires", Value: expires})
+	}
+	res, err := c.coll.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: set}})
 	if err != nil {
 		return false, err
 	}

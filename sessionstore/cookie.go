@@ -18,10 +18,12 @@ import (
 // writeCookie sends the signed session cookie, valid until the session's expiry.
 func (s *Store) writeCookie(sess *Session) {
 	c := s.cookie(encodeCookieValue(sess.id, s.cfg.Secrets[0]))
-	c.Expires = sess.expires
-	// Max-Age in whole seconds, rounded up so a fresh session gets exactly its idle time.
-	left := sess.expires.Sub(s.now())
-	c.MaxAge = max(1, int((left+time.Second-1)/time.Second))
+	if !sess.browserSession {
+		c.Expires = sess.expires
+		// Max-Age in whole seconds, rounded up so a fresh session gets exactly its idle time.
+		left := sess.expires.Sub(s.now())
+		c.MaxAge = max(1, int((left+time.Second-1)/time.Second))
+	}
 	setCookie(sess.w, c)
 	sess.refresh = false
 	sess.trace.sentCookie()

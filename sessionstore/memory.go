@@ -97,11 +97,14 @@ func (m *memory) recordStart(_ context.Context, id string, createdAt time.Time) 
 	return err
 }
 
-func (m *memory) touch(ctx context.Context, id string, expires time.Time) (bool, error) {
+func (m *memory) touch(ctx context.Context, id string, expires time.Time, cookieToo bool) (bool, error) {
 	recordMemory(ctx, "touch", id)
 	return m.edit(id, func(doc bson.D) bson.D {
 		doc = setDotted(doc, []string{"expires"}, expires)
-		return setDotted(doc, []string{"session", "cookie", "expires"}, expires)
+		if cookieToo {
+			doc = setDotted(doc, []string{"session", "cookie", "expires"}, expires)
+		}
+		return doc
 	})
 }
 

@@ -34,8 +34,11 @@ type Session struct {
 	createdAt time.Time     // start of the absolute timeout
 	expires   time.Time     // the document's expiry right now
 	idle      time.Duration // how long this session lives unused (the Node app's own maxAge for its sessions)
-	refresh   bool          // the load extended the expiry: the cookie must be re-sent
-	trace     *Trace        // what happened, for the lesson pages; nil elsewhere
+	// browserSession: the Node app made this session with no cookie maxAge, so its cookie has
+	// no Expires or Max-Age and lasts until the browser closes; Gin Shop keeps it that way.
+	browserSession bool
+	refresh        bool   // the load extended the expiry: the cookie must be re-sent
+	trace          *Trace // what happened, for the lesson pages; nil elsewhere
 }
 
 var _ sessions.Session = (*Session)(nil)
@@ -146,7 +149,7 @@ func (sess *Session) reset() {
 	clear(sess.dirty)
 	clear(sess.loaded)
 	sess.createdAt, sess.expires, sess.refresh = time.Time{}, time.Time{}, false
-	sess.idle = sess.store.cfg.IdleTimeout
+	sess.idle, sess.browserSession = sess.store.cfg.IdleTimeout, false
 }
 
 // storedFields is a snapshot of the values for the lab: key -> value as BSON would hold it.

@@ -189,13 +189,15 @@ func (s *Store) loadDocument(sess *Session, id string) error {
 	sess.id, sess.values, sess.loaded = id, values, loaded
 	sess.createdAt, sess.expires = createdAt, doc.Expires
 	sess.idle = s.idleOf(doc)
+	maxAge := doc.Session.Lookup(cookieKey, "originalMaxAge").Type
+	sess.browserSession = maxAge == bson.TypeNull || maxAge == bson.TypeUndefined
 	sess.trace.loaded(LoadFound, "the signature matched and the document was found by its _id")
 
 	// Touch (connect-mongo's touchAfter): extend the expiry only if the last extension is
 	// older than TouchAfter, with one small update instead of rewriting the values.
 	if doc.Expires.Before(now.Add(sess.idle - s.cfg.TouchAfter)) {
 		if next := s.expiry(sess, now); next.After(doc.Expires) {
-			matched, err := s.docs.touch(ctx, id, next)
+			matched, err := s.docs.touch(ctx, id, next, !sess.browserSession)
 			if err != nil {
 				return unavailable("touch session", err)
 			}
@@ -262,7 +264,10 @@ func (s *Store) save(sess *Session) error {
 	if expires.Before(sess.expires) {
 		expires = sess.expires // never shorten a session another app gave longer
 	}
-	set = append(set, bson.E{Key: "expires", Value: expires}, bson.E{Key: "session.cookie.expires", Value: expires})
+	set = append(set, bson.E{Key: "expires", Value: expires})
+	if !sess.browserSession { // a browser-session cookie's description keeps expires: null
+		set = append(set, bson.E{Key: "session.cookie.expires", Value: expires})
+	}
 	// No upsert: if the document was deleted meanwhile (logout in another tab, password
 	// reset ending all sessions), the session must stay dead.
 	matched, err := s.docs.update(ctx, sess.id, set, unset)
