@@ -2,6 +2,10 @@ package sessionstore
 
 import (
 	"errors"
+	"fmt"
+	"net/http"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
@@ -62,3 +66,90 @@ func ClearCookieOnly(c *gin.Context) {
 }
 
 func current(c *gin.Context) *Session { return sessions.Default(c).(*Session) }
+
+// load returns the session the request's cookie names, or a new empty one when there is no
+// valid cookie or no live document for it. On a database failure it returns a new session and
+// an error wrapping ErrUnavailable; any other error means the stored document could not be
+// decoded (the new session is still usable).
+func (s *Store) load(r *http.Request, w http.ResponseWriter, trace *Trace) (*Session, error) {
+	sess := s.newSession(r.Context(), w)
+	sess.trace = trace
+	c, err := r.Cookie(s.cfg.Name)
+	if err != nil {
+		trace.loaded(LoadNew, "the browser sent no "+s.cfg.Name+" cookie")
+		return sess, nil
+	}
+	// Like express-session: a cookie that is unsigned, tampered with or signed with an
+	// unknown secret is simply ignored, and the request gets a new session.
+	id, ok := decodeCookieValue(c.Value, s.cfg.Secrets)
+	if !ok {
+		trace.loaded(LoadRefused, "the cookie's signature does not match the secret: someone changed it")
+		return sess, nil
+	}
+	return sess, s.loadDocument(sess, id)
+}
+
+// loadDocument fills sess from the document id, touching its expiry when due. On any failure
+// sess stays new and empty, so the request is anonymous.
+func (s *Store) loadDocument(sess *Session, id string) error {
+	ctx, cancel := s.opContext(sess.ctx)
+	defer cancel()
+
+	raw, err := s.docs.find(ctx, id)
+	if errors.Is(err, errNoDocument) {
+		sess.trace.loaded(LoadRefused, "no session document has this id (destroyed, regenerated, or never stored)")
+		return nil
+	} else if err != nil {
+		return unavailable("load session", err)
+	}
+	var doc storedSession
+	if err := bson.Unmarshal(raw, &doc); err != nil {
+		return fmt.Errorf("sessionstore: malformed session document: %w", err)
+	}
+
+	now := s.now()
+	createdAt, known := s.startOf(doc, now)
+	if s.expired(createdAt, doc.Expires, now) {
+		// Delete it now (the server may have no TTL index). A failure is harmless: the
+		// document stays unusable and the sweeper retries.
+		sess.trace.loaded(LoadRefused, "the session has expired: its document is deleted")
+		_ = s.docs.delete(ctx, id)
+		return nil
+	}
+	values, loaded, err := decodeValues(doc.Session)
+	if err != nil {
+		return err
+	}
+	if !known {
+		// Written by express-session (connect-mongodb-session stores no createdAt): remember
+		// the start once, so the absolute timeout counts from it and not from every request.
+		if err := s.docs.recordStart(ctx, id, createdAt); err != nil {
+			return unavailable("record session start", err)
+		}
+	}
+	sess.id, sess.values, sess.loaded = id, values, loaded
+	sess.createdAt, sess.expires = createdAt, doc.Expires
+	sess.idle = s.idleOf(doc)
+	maxAge := doc.Session.Lookup(cookieKey, "originalMaxAge").Type
+	sess.browserSession = maxAge == bson.TypeNull || maxAge == bson.TypeUndefined
+	sess.trace.loaded(LoadFound, "the signature matched and the document was found by its _id")
+
+	// Touch (connect-mongo's touchAfter): extend the expiry only if the last extension is
+	// older than TouchAfter, with one small update instead of rewriting the values.
+	if doc.Expires.Before(now.Add(sess.idle - s.cfg.TouchAfter)) {
+		if next := s.expiry(sess, now); next.After(doc.Expires) {
+			matched, err := s.docs.touch(ctx, id, next, !sess.browserSession)
+			if err != nil {
+				return unavailable("touch session", err)
+			}
+			if !matched {
+				sess.reset() // deleted since the read (logout elsewhere)
+				return nil
+			}
+			sess.trace.decided("only expires touched: the session was used, its expiry moves on (at most once per " + s.cfg.TouchAfter.String() + ")")
+			sess.expires = next
+			sess.refresh = true
+		}
+	}
+	return nil
+}
