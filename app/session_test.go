@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/ginshop/ginshop/apptest"
+	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/models"
 )
 
@@ -372,5 +373,29 @@ func TestOversizedFormsAre413AndChangeNothing(t *testing.T) {
 		if d["session"].(bson.M)["isLoggedIn"] == true {
 			t.Fatal("an oversized login form logged in")
 		}
+	}
+}
+
+// TestShortestAcceptedIdleTimeoutStarts: every value the configuration accepts starts the shop;
+// with SESSION_IDLE_TIMEOUT=1m (the least it accepts) a login's cookie lives a minute.
+func TestShortestAcceptedIdleTimeoutStarts(t *testing.T) {
+	cfg, err := config.Load(func(k string) string {
+		switch k {
+		case "SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_TIMEOUT":
+			return "1m"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := apptest.Config(t)
+	test.SessionIdleTimeout, test.SessionAbsoluteTimeout = cfg.SessionIdleTimeout, cfg.SessionAbsoluteTimeout
+	shop := cheapDemoHash(t, apptest.Start(t, test))
+	c := shop.Client(t)
+	res := c.Submit("/login", "/login", url.Values{"email": {models.DemoEmail}, "password": {models.DemoPassword}})
+	apptest.ExpectStatus(t, res, http.StatusSeeOther)
+	if h := setCookieHeader(res, "connect.sid"); !strings.Contains(h, "Max-Age=60") {
+		t.Fatalf("login cookie %q, want Max-Age=60", h)
 	}
 }
