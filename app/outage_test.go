@@ -11,13 +11,14 @@ import (
 	"github.com/ginshop/ginshop/apptest"
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/database"
+	"github.com/ginshop/ginshop/database/embedded"
 )
 
 // startFerretDB starts a separate embedded server that the test can stop and restart, on a
 // fixed address and directory so a restart is "the same database coming back".
-func startFerretDB(t *testing.T, dir, addr string) *database.Embedded {
+func startFerretDB(t *testing.T, dir, addr string) *embedded.Server {
 	t.Helper()
-	emb, err := database.StartEmbedded(context.Background(), dir, addr, discardLogger())
+	emb, err := embedded.Start(context.Background(), dir, addr, discardLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func freeAddr(t *testing.T) string {
 type outageDB struct {
 	t         *testing.T
 	dir, addr string
-	emb       *database.Embedded
+	emb       *embedded.Server
 }
 
 func (o *outageDB) stop() { o.emb.Stop() }

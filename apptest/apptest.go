@@ -20,10 +20,11 @@ import (
 	"github.com/ginshop/ginshop/app"
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/database"
+	embeddeddb "github.com/ginshop/ginshop/database/embedded"
 )
 
 var (
-	embedded *database.Embedded
+	embedded *embeddeddb.Server
 	dbSeq    atomic.Int64
 )
 
@@ -45,7 +46,7 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	embedded, err = database.StartEmbedded(context.Background(), dir, "127.0.0.1:0", quietLogger())
+	embedded, err = embeddeddb.Start(context.Background(), dir, "127.0.0.1:0", quietLogger())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start embedded FerretDB:", err)
 		return 1
@@ -55,7 +56,7 @@ func runMain(m *testing.M) int {
 }
 
 // Embedded is the package's shared server, for tests that talk to it directly.
-func Embedded() *database.Embedded { return embedded }
+func Embedded() *embeddeddb.Server { return embedded }
 
 // Shop is a running app for one test.
 type Shop struct {
@@ -89,7 +90,7 @@ func Start(t testing.TB, cfg config.Config, opts ...database.Option) *Shop {
 		t.Fatal("apptest: call apptest.Main(m) from TestMain")
 	}
 	cfg.MongoDB = DatabaseName(t)
-	db, err := database.OpenEmbedded(context.Background(), embedded, cfg.MongoDB, opts...)
+	db, err := database.OpenEmbedded(context.Background(), embedded, cfg.MongoDB, testOptions(opts)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func Start(t testing.TB, cfg config.Config, opts ...database.Option) *Shop {
 // normal connection pool, nothing embedded).
 func StartExternal(t testing.TB, cfg config.Config, opts ...database.Option) *Shop {
 	t.Helper()
-	db, err := database.Open(context.Background(), cfg, testLogger(t), opts...)
+	db, err := database.Open(context.Background(), cfg, testLogger(t), testOptions(opts)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,13 +110,23 @@ func StartExternal(t testing.TB, cfg config.Config, opts ...database.Option) *Sh
 
 // StartBeside starts a second instance of the shop on a's database, the way a second process
 // behind a load balancer would run: MONGODB_URI names a's embedded server, the session secret
-// is a's, and DATA_DIR is its own (no shared disk).
+// is a's, and DATA_DIR is its own (no shared disk). The embedded server takes one writer, so B
+// would refuse to start; the tests of what instances share let it write too
+// (database.SharedWriterForTests), one step at a time, never two updates of one document at once.
 func StartBeside(t testing.TB, a *Shop) *Shop {
 	t.Helper()
 	cfg := a.Config
 	cfg.MongoURI = embedded.URI(a.Config.MongoDB)
 	cfg.DataDir = t.TempDir()
-	return StartExternal(t, cfg)
+	return StartExternal(t, cfg, database.SharedWriterForTests())
+}
+
+// Heartbeat is how often test apps' drivers check their server (the driver's minimum; its
+// default is 10 s), so outage tests see a database come back within a second.
+const Heartbeat = 500 * time.Millisecond
+
+func testOptions(opts []database.Option) []database.Option {
+	return append([]database.Option{database.WithHeartbeat(Heartbeat)}, opts...)
 }
 
 func serve(t testing.TB, cfg config.Config, db *database.DB) *Shop {

@@ -104,6 +104,13 @@ func (ctl *Controllers) PostSignup(c *gin.Context) {
 		ctl.signupFailed(c, email, errs)
 		return
 	}
+	if ok, err := ctl.allowFromAddress(c, models.SignupsPerAddress); err != nil {
+		ctl.fail(c, err)
+		return
+	} else if !ok {
+		ctl.signupRefused(c, http.StatusTooManyRequests, email, msgTooManyFromAddress, nil)
+		return
+	}
 
 	hash, err := ctl.Passwords.Hash(c.Request.Context(), password)
 	if err != nil {
@@ -131,7 +138,12 @@ func (ctl *Controllers) PostSignup(c *gin.Context) {
 
 // signupFailed re-renders the form with 422: the message, the marked fields, the typed email.
 func (ctl *Controllers) signupFailed(c *gin.Context, email string, errs formErrors) {
-	data := signupData{Page: ctl.page(c, "Signup", "/signup"), Email: email, Invalid: errs.Invalid}
-	data.ErrorMessage = errs.Message
-	ctl.render(c, http.StatusUnprocessableEntity, "auth/signup", data)
+	ctl.signupRefused(c, http.StatusUnprocessableEntity, email, errs.Message, errs.Invalid)
+}
+
+// signupRefused re-renders the form with status and message.
+func (ctl *Controllers) signupRefused(c *gin.Context, status int, email, msg string, invalid map[string]bool) {
+	data := signupData{Page: ctl.page(c, "Signup", "/signup"), Email: email, Invalid: invalid}
+	data.ErrorMessage = msg
+	ctl.render(c, status, "auth/signup", data)
 }

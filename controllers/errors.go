@@ -1,14 +1,12 @@
 package controllers
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
+	"github.com/ginshop/ginshop/database"
 	"github.com/ginshop/ginshop/middleware"
 	"github.com/ginshop/ginshop/models"
 	"github.com/ginshop/ginshop/sessionstore"
@@ -35,7 +33,7 @@ var errorTexts = map[int][2]string{
 // server-side errors go only to the log.
 func (ctl *Controllers) Abort(c *gin.Context, status int, err error) {
 	if status >= 500 && err != nil {
-		ctl.Logger.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
+		ctl.Logger.Error("request failed", "requestId", middleware.RequestID(c), "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
 	}
 	c.Abort()
 	if c.Writer.Written() {
@@ -105,9 +103,8 @@ func (ctl *Controllers) fail(c *gin.Context, err error) {
 	}
 }
 
-// isUnavailable reports whether err means the database could not be reached in time.
+// isUnavailable reports whether err means the database cannot serve the request now (gone, too
+// slow, or unable to write): database.Unavailable decides, the session store's errors included.
 func isUnavailable(err error) bool {
-	var sse topology.ServerSelectionError
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mongo.ErrClientDisconnected) || errors.Is(err, sessionstore.ErrUnavailable) ||
-		errors.As(err, &sse) || mongo.IsTimeout(err) || mongo.IsNetworkError(err)
+	return errors.Is(err, sessionstore.ErrUnavailable) || database.Unavailable(err)
 }
