@@ -75,7 +75,8 @@ type App struct {
 	Sessions *sessionstore.Store
 	Mailer   mail.Mailer
 	Images   *uploads.Store
-	Handler  http.Handler
+	Handler  http.Handler // Engine, served by routes.Handler
+	Engine   *gin.Engine  // every route (tests list them)
 
 	stopBackground context.CancelFunc
 }
@@ -164,7 +165,7 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.Handler = engine
+	a.Engine, a.Handler = engine, routes.Handler(engine)
 	return nil
 }
 

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/ginshop/ginshop/apptest"
 	"github.com/ginshop/ginshop/models"
 )
@@ -20,10 +18,7 @@ import (
 // filled in so that the page exists: a demo product, an order of s, a live reset token.
 func getPaths(t *testing.T, shop *apptest.Shop, s *shopper) []string {
 	t.Helper()
-	engine, ok := shop.Handler.(*gin.Engine)
-	if !ok {
-		t.Fatalf("shop.Handler is %T, not *gin.Engine", shop.Handler)
-	}
+	engine := shop.Engine
 	product := demoProducts(t, shop)[0].ID
 	s.addToCart(product)
 	expectRedirect(t, s.post("/create-order", nil), "/orders")

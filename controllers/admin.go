@@ -188,7 +188,7 @@ func (ctl *Controllers) DeleteProduct(c *gin.Context) {
 		c.JSON(http.StatusNotFound, gin.H{"message": msgDeleteFailed})
 	case isUnavailable(err): // the same 503 as the pages, as JSON
 		ctl.Logger.Error("request failed", "requestId", middleware.RequestID(c), "status", http.StatusServiceUnavailable, "err", err)
-		c.JSON(http.StatusServiceUnavailable, gin.H{"message": errorTexts[http.StatusServiceUnavailable][1]})
+		c.JSON(http.StatusServiceUnavailable, gin.H{"message": errorMessage(http.StatusServiceUnavailable)})
 	default:
 		ctl.Logger.Error("request failed", "requestId", middleware.RequestID(c), "status", http.StatusInternalServerError, "err", err)
 		c.JSON(http.StatusInternalServerError, gin.H{"message": msgDeleteFailed})

@@ -40,6 +40,13 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 	email := models.NormalizeEmail(postForm(c, "email"))
 	password := postForm(c, "password")
 	next := safeNext(postForm(c, "next"))
+	if !models.ValidEmail(email) {
+		// Like the course's body('email').isEmail(); no account can have such an address.
+		data := loginData{Page: ctl.page(c, "Login", "/login"), Email: email, Next: next, Invalid: map[string]bool{"email": true}}
+		data.ErrorMessage = msgInvalidEmail
+		ctl.render(c, http.StatusUnprocessableEntity, "auth/login", data)
+		return
+	}
 	attempt, ok := ctl.countLoginAttempt(c, email, next)
 	if !ok {
 		return

@@ -3,6 +3,7 @@ package controllers
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -40,6 +41,11 @@ func (ctl *Controllers) Abort(c *gin.Context, status int, err error) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
+	if wantsJSON(c) {
+		// public/js/admin.js's DELETE: the same answer as JSON, whichever step failed.
+		c.JSON(status, gin.H{"message": errorMessage(status)})
+		return
+	}
 	var (
 		title, name string
 		data        any
@@ -78,6 +84,19 @@ func (ctl *Controllers) Abort(c *gin.Context, status int, err error) {
 		ctl.Logger.Error("render error page", "status", status, "err", err)
 		c.String(status, http.StatusText(status))
 	}
+}
+
+// errorMessage is the sentence an error answer shows for status.
+func errorMessage(status int) string {
+	if text, ok := errorTexts[status]; ok {
+		return text[1]
+	}
+	return http.StatusText(status)
+}
+
+// wantsJSON reports whether the request is the admin script's, which reads JSON answers.
+func wantsJSON(c *gin.Context) bool {
+	return strings.Contains(c.GetHeader("Accept"), "application/json")
 }
 
 // NotFound is the 404 page, for unknown URLs and for ids that name nothing.

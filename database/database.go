@@ -68,9 +68,12 @@ type DB struct {
 	atomicUpdates bool
 	lease         *writerLease // nil when updates are atomic, or when tests share the writer
 
-	// reachable is what the driver's server monitor last saw: false once no server is usable
-	// (the database went away), true again when a heartbeat finds one. See RequestContext.
-	reachable atomic.Bool
+	// readsDown and writesDown are what the two clients' server monitors last saw: true once
+	// no server is usable (the database went away, or an operation failed on a dead connection),
+	// false again when a heartbeat finds one. Either one means the database is down; the writer
+	// usually notices first, since a form page's only database work may be its write. See
+	// RequestContext.
+	readsDown, writesDown atomic.Bool
 
 	embedded     *embedded.Server
 	ownsEmbedded bool // stop the embedded server on Close
@@ -156,33 +159,35 @@ const (
 	// opTimeout bounds every operation that has no shorter deadline, waiting for a server or a
 	// connection included: a stalled server fails the request with a 503 instead of hanging it.
 	opTimeout = 3 * time.Second
-	// downBudget is all the time a request's queries get while the database is known to be down.
-	downBudget = time.Second
+	// downBudget is all the time a request's queries get while the database is known to be
+	// down: long enough for a query to notice a server that has just come back, short enough
+	// that the 503 page, rendering included, comes within a second.
+	downBudget = 500 * time.Millisecond
 	// maxReadConnections caps the read pool; FerretDB does the work on two cores, so more
 	// connections would only queue inside it.
 	maxReadConnections = 32
 )
 
 // RequestContext gives a request's database work its time limit: while the driver knows the
-// database is down, one second, so the 503 page comes at once instead of after every query's
+// database is down, downBudget in all, so the 503 page comes at once instead of after every query's
 // full wait; otherwise nothing beyond each operation's own timeout, so in a burst a request
 // waits for a connection as long as that allows.
 func (db *DB) RequestContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if db.reachable.Load() {
+	if !db.readsDown.Load() && !db.writesDown.Load() {
 		return ctx, func() {}
 	}
 	return context.WithTimeout(ctx, downBudget)
 }
 
-// watchServers keeps db.reachable up to date from the driver's topology events.
-func (db *DB) watchServers() *event.ServerMonitor {
+// watchServers keeps *down up to date from a client's topology events.
+func watchServers(down *atomic.Bool) *event.ServerMonitor {
 	return &event.ServerMonitor{
 		TopologyDescriptionChanged: func(e *event.TopologyDescriptionChangedEvent) {
 			up := false
 			for _, s := range e.NewDescription.Servers {
 				up = up || s.Kind != "Unknown"
 			}
-			db.reachable.Store(up)
+			down.Store(!up)
 		},
 	}
 }
@@ -200,7 +205,7 @@ func connect(ctx context.Context, uri, dbName string, emb *embedded.Server, opts
 		}
 		return o
 	}
-	reads := base().SetServerSelectionTimeout(opTimeout).SetServerMonitor(db.watchServers())
+	reads := base().SetServerSelectionTimeout(opTimeout).SetServerMonitor(watchServers(&db.readsDown))
 	if emb != nil {
 		reads.SetMaxPoolSize(maxReadConnections).SetMinPoolSize(2)
 	}
@@ -219,7 +224,6 @@ func connect(ctx context.Context, uri, dbName string, emb *embedded.Server, opts
 	if err := client.Ping(pingCtx, nil); err != nil {
 		return fail(fmt.Errorf("the database at %s does not answer: %w", db.URI, err))
 	}
-	db.reachable.Store(true)
 	if db.atomicUpdates, err = atomicUpdates(pingCtx, client); err != nil {
 		return fail(fmt.Errorf("the database at %s: buildInfo: %w", db.URI, err))
 	}
@@ -229,7 +233,7 @@ func connect(ctx context.Context, uri, dbName string, emb *embedded.Server, opts
 		// One connection for all writes. Waiting for it is bounded by the operation's own
 		// deadline (opTimeout or the request's), not by a short selection timeout: under a burst
 		// the writes queue, they do not fail.
-		writes := base().SetMaxPoolSize(1).SetServerSelectionTimeout(opTimeout)
+		writes := base().SetMaxPoolSize(1).SetServerSelectionTimeout(opTimeout).SetServerMonitor(watchServers(&db.writesDown))
 		if db.Client, err = mongo.Connect(writes); err != nil {
 			return fail(fmt.Errorf("connect to %s: %w", db.URI, err))
 		}
