@@ -1,5 +1,5 @@
 // Package middleware holds the request chain that routes.go assembles, in this order:
-// recovery → request log → security headers → body limit → database deadline → session → CSRF →
+// request log → recovery → security headers → body limit → database deadline → session → CSRF →
 // current user → guard.
 package middleware
 
@@ -43,7 +43,8 @@ func Recovery(logger *slog.Logger, abort Abort) gin.HandlerFunc {
 
 // RequestLog gives each request a fresh id (the X-Request-Id header of the answer, and every
 // log line about the request) and logs one line per request after it is answered. The id is
-// always made here: one sent by the client is not trusted into the log.
+// always made here: one sent by the client is not trusted into the log. It comes first in the
+// chain, before Recovery, so a request that panicked is logged too, with its 500.
 func RequestLog(logger *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()

@@ -50,8 +50,8 @@ func New(d Deps) (*gin.Engine, error) {
 	}
 	r.RedirectTrailingSlash = true // /products/ → /products, with a path only (see Handler)
 	r.Use(
-		middleware.Recovery(d.Logger, abort),
 		middleware.RequestLog(d.Logger),
+		middleware.Recovery(d.Logger, abort),
 		middleware.SecurityHeaders(d.Config.SendHSTS()),
 	)
 
