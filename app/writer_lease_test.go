@@ -101,3 +101,29 @@ func TestSharedWriterForTestsTakesNoLease(t *testing.T) {
 		t.Errorf("renewal every %s on A and %s on B; want A only", a.DB.WriterLeaseRenewal(), b.DB.WriterLeaseRenewal())
 	}
 }
+
+// TestShopRestartedAfterACrashTakesItsLeaseAtOnce: a shop killed while holding the lease leaves
+// it in its embedded database's files; restarted on the same DATA_DIR, it starts at once (a
+// service manager's restart must not fail for 15 s), since nobody can be connected to a server
+// that this process has only just started.
+func TestShopRestartedAfterACrashTakesItsLeaseAtOnce(t *testing.T) {
+	cfg := apptest.Config(t)
+	cfg.EmbeddedMongoAddr = "127.0.0.1:0"
+	emb := startFerretDB(t, cfg.DataDir, cfg.EmbeddedMongoAddr)
+	crashed, err := database.OpenEmbedded(context.Background(), emb, cfg.MongoDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Killed: the lease is never given up, and the server goes down with the process.
+	emb.Stop()
+	_ = crashed
+
+	db, err := database.Open(context.Background(), cfg, discardLogger())
+	if err != nil {
+		t.Fatalf("restart on the same DATA_DIR: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close(context.Background()) })
+	if db.WriterLeaseRenewal() == 0 {
+		t.Error("the restarted shop holds no lease")
+	}
+}

@@ -92,6 +92,7 @@ type settings struct {
 	client      []func(*options.ClientOptions)
 	leaseTTL    time.Duration
 	shareWriter bool
+	ownServer   bool // the server was just started by this process: any lease in it is stale
 }
 
 // Option changes how Open connects; the shop itself uses none (tests and the benchmark do).
@@ -137,6 +138,9 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts ...O
 	if err != nil {
 		return nil, err
 	}
+	// Every writer that held the lease was connected to an earlier server on these files, which
+	// died with its process: a shop restarted after a crash takes the lease at once.
+	opts = append(opts, func(s *settings) { s.ownServer = true })
 	db, err := OpenEmbedded(ctx, emb, cfg.MongoDB, opts...)
 	if err != nil {
 		emb.Stop()
@@ -243,6 +247,11 @@ func connect(ctx context.Context, uri, dbName string, emb *embedded.Server, opts
 	if !db.atomicUpdates && !set.shareWriter {
 		// Before anything else is written: a second instance stops here.
 		db.lease = newWriterLease(db.Database.Collection(Leases), set.leaseTTL)
+		if set.ownServer {
+			if err := db.lease.forget(ctx); err != nil {
+				return fail(err)
+			}
+		}
 		if err := db.lease.take(ctx); err != nil {
 			return fail(err)
 		}

@@ -20,7 +20,9 @@ import (
 // refuses to start; it renews the lease every LeaseTTL/3 (the app's periodic jobs) and gives
 // it up when it closes. The lease of an instance that was killed (kill -9, a crash, a lost
 // machine) lapses by itself: another instance can start at most DefaultLeaseTTL after the last
-// renewal. Each step is a single insert, update or delete, so two instances starting at once
+// renewal. A shop that starts its embedded server itself takes the lease at once: whoever held it
+// was connected to the previous server on those files, which died with its process (a crash and
+// a restart must not wait). Each step is a single insert, update or delete, so two instances starting at once
 // cannot both win: the insert of _id "writer" is the one that decides. (One case is left: a
 // holder frozen for longer than the lease whose renewal lands while another instance takes the
 // lapsed lease over; the renewal after that reports the loss in the log.) Times are each
@@ -85,6 +87,12 @@ func (l *writerLease) take(ctx context.Context) error {
 	return fmt.Errorf("%w: %s holds the writer lease until %s; this server's updates are not atomic across connections, "+
 		"so only one instance may write: stop that instance (a killed one's lease lapses after %s), or run several instances on MongoDB",
 		ErrWriterTaken, other.Holder, other.Expires.Format(time.RFC3339), l.ttl)
+}
+
+// forget deletes the lease whoever holds it: only for a server this process has just started.
+func (l *writerLease) forget(ctx context.Context) error {
+	_, err := l.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: writerLeaseID}})
+	return err
 }
 
 // release gives the lease up, if this instance still holds it.
