@@ -183,15 +183,29 @@ func (db *DB) RequestContext(ctx context.Context) (context.Context, context.Canc
 	return context.WithTimeout(ctx, downBudget)
 }
 
-// watchServers keeps *down up to date from a client's topology events.
+// watchServers keeps *down up to date from a client's monitoring events: down while the client
+// knows no usable server, unless its last heartbeat only timed out. A server too busy to answer
+// a heartbeat in time (a burst on a loaded machine) is slow, not gone: its requests keep their
+// full wait instead of all failing at once; a refused or dropped connection is gone.
 func watchServers(down *atomic.Bool) *event.ServerMonitor {
+	var unknown, slow atomic.Bool
+	update := func() { down.Store(unknown.Load() && !slow.Load()) }
 	return &event.ServerMonitor{
 		TopologyDescriptionChanged: func(e *event.TopologyDescriptionChangedEvent) {
 			up := false
 			for _, s := range e.NewDescription.Servers {
 				up = up || s.Kind != "Unknown"
 			}
-			down.Store(!up)
+			unknown.Store(!up)
+			update()
+		},
+		ServerHeartbeatFailed: func(e *event.ServerHeartbeatFailedEvent) {
+			slow.Store(isTimeout(e.Failure))
+			update()
+		},
+		ServerHeartbeatSucceeded: func(*event.ServerHeartbeatSucceededEvent) {
+			slow.Store(false)
+			update()
 		},
 	}
 }

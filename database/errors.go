@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"strings"
 	"syscall"
 
@@ -50,6 +51,12 @@ func Unavailable(err error) bool {
 		}
 	}
 	return false
+}
+
+// isTimeout reports whether err only says that an answer took too long.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || mongo.IsTimeout(err) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // Server error codes that mean the server cannot take writes now.
