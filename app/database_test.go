@@ -237,7 +237,11 @@ func TestExternalFerretDBWritesThroughOneConnection(t *testing.T) {
 }
 
 func TestBurstOfFiftyLoginsQueues(t *testing.T) {
-	shop := apptest.StartDefault(t)
+	// Fifty people, each from an address of their own (one address is limited to
+	// models.MaxLoginsPerAddress attempts at once, app/address_limit_test.go).
+	cfg := apptest.Config(t)
+	cfg.TrustedProxies = []string{"127.0.0.1"}
+	shop := apptest.Start(t, cfg)
 	const n = 50
 	clients := make([]*apptest.Client, n)
 	reqs := make([]*http.Request, n)
@@ -248,6 +252,7 @@ func TestBurstOfFiftyLoginsQueues(t *testing.T) {
 		}
 		clients[i] = shop.Client(t)
 		reqs[i] = formRequest(t, shop, "/login", url.Values{"email": {email}, "password": {shopperPassword}, "_csrf": {clients[i].CSRF("/login")}})
+		reqs[i].Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1))
 	}
 	for i, a := range sendAll(clients, reqs) {
 		if a.err != nil || a.status != http.StatusSeeOther {

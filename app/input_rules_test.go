@@ -39,7 +39,7 @@ func TestLoginAndResetRefuseNonASCIIEmails(t *testing.T) {
 		c := shop.Client(t)
 		res := c.Submit("/login", "/login", url.Values{"email": {email}, "password": {models.DemoPassword}})
 		apptest.ExpectStatus(t, res, http.StatusUnprocessableEntity)
-		if got := alertText(t, res.Body); got != "Please enter a valid email." {
+		if got := alertText(t, res.Body); got != "Invalid email or password." {
 			t.Errorf("login %q: message %q", email, got)
 		}
 		if navShowsLogout(t, c) {

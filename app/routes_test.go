@@ -73,7 +73,7 @@ func forEachVisitor(shop *apptest.Shop, demo *shopper, paths []string, fn func(w
 // session's expiry is re-sent at most once a minute, whichever request comes first).
 func sameHeaders(t *testing.T, what string, get, head http.Header, cookies bool) {
 	t.Helper()
-	skip := map[string]bool{"Date": true, "Set-Cookie": true, "Content-Length": true}
+	skip := map[string]bool{"Date": true, "Set-Cookie": true, "Content-Length": true, "X-Request-Id": true}
 	for _, h := range []http.Header{get, head} {
 		for k := range h {
 			if skip[k] {

@@ -41,10 +41,9 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 	password := postForm(c, "password")
 	next := safeNext(postForm(c, "next"))
 	if !models.ValidEmail(email) {
-		// Like the course's body('email').isEmail(); no account can have such an address.
-		data := loginData{Page: ctl.page(c, "Login", "/login"), Email: email, Next: next, Invalid: map[string]bool{"email": true}}
-		data.ErrorMessage = msgInvalidEmail
-		ctl.render(c, http.StatusUnprocessableEntity, "auth/login", data)
+		// No account can have such an address (models.ValidEmail, the signup rule): the
+		// ordinary failed login, without a count or a password check.
+		ctl.loginFailed(c, email, next)
 		return
 	}
 	attempt, ok := ctl.countLoginAttempt(c, email, next)
@@ -75,13 +74,15 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 			ctl.fail(c, err)
 			return
 		}
-		data := loginData{Page: ctl.page(c, "Login", "/login"), Email: email, Next: next,
-			Invalid: map[string]bool{"email": true, "password": true}}
-		data.ErrorMessage = loginFailed
-		ctl.render(c, http.StatusUnprocessableEntity, "auth/login", data)
+		ctl.loginFailed(c, email, next)
 		return
 	}
 	if err := ctl.Models.LoginAttempts.Reset(c.Request.Context(), email, c.ClientIP()); err != nil {
+		ctl.fail(c, err)
+		return
+	}
+	// A login that succeeds gives its count back: only failures add up against the address.
+	if err := ctl.Models.AddressLimits.Refund(c.Request.Context(), models.LoginsPerAddress, c.ClientIP()); err != nil {
 		ctl.fail(c, err)
 		return
 	}
@@ -90,6 +91,14 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, next)
+}
+
+// loginFailed re-renders the login form with 422 and the one message for every failure.
+func (ctl *Controllers) loginFailed(c *gin.Context, email, next string) {
+	data := loginData{Page: ctl.page(c, "Login", "/login"), Email: email, Next: next,
+		Invalid: map[string]bool{"email": true, "password": true}}
+	data.ErrorMessage = loginFailed
+	ctl.render(c, http.StatusUnprocessableEntity, "auth/login", data)
 }
 
 // PostLogout is POST /logout (exports.postLogout): destroy the session, then redirect.

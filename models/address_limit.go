@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
@@ -55,6 +56,16 @@ func (m *AddressLimitModel) Allow(ctx context.Context, limit AddressLimit, clien
 		return 0, true, nil
 	}
 	return max(c.WindowStart.Add(limit.Window).Sub(now), time.Second), false, nil
+}
+
+// Refund takes back one request of limit's kind from clientIP: a login that succeeded. So an
+// office behind one address whose people log in all day never meets the limit, while the
+// failures of a spraying attack add up. (A request refunded after its window ended may leave a
+// count of -1 in a fresh window: one attempt more, once.)
+func (m *AddressLimitModel) Refund(ctx context.Context, limit AddressLimit, clientIP string) error {
+	_, err := m.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: throttleKey(limit.kind, clientIP)}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "requests", Value: -1}}}})
+	return err
 }
 
 // DeleteExpired removes the counters whose window is over.
