@@ -32,7 +32,8 @@ import (
 	"github.com/ginshop/ginshop/views"
 )
 
-// sweepEvery is how often expired sessions are deleted where the server has no TTL index.
+// sweepEvery is how often expired sessions (where the server has no TTL index) and finished
+// throttle counters are deleted.
 const sweepEvery = 10 * time.Minute
 
 // Orphaned images (a product write that failed or never happened after its image was stored)
@@ -42,6 +43,31 @@ const (
 	imageSweepEvery = 30 * time.Minute
 	imageGrace      = time.Hour
 )
+
+// jobs is the shop's periodic work (runJobs runs it). sweepSessions is false where the server
+// deletes expired sessions itself (a TTL index; FerretDB v1 has none).
+func (a *App) jobs(sweepSessions bool) []job {
+	now := func(f func(context.Context, time.Time) (int64, error)) func(context.Context) (int64, error) {
+		return func(ctx context.Context) (int64, error) { return f(ctx, time.Now()) }
+	}
+	jobs := []job{
+		{"delete finished login-attempt counters", sweepEvery, now(a.Models.LoginAttempts.DeleteExpired)},
+		{"delete finished reset-request counters", sweepEvery, now(a.Models.ResetRequests.DeleteExpired)},
+		{"delete finished address limits", sweepEvery, now(a.Models.AddressLimits.DeleteExpired)},
+		{"delete expired lesson traces", sweepEvery, now(a.Models.LessonTraces.Sweep)},
+		{"delete orphaned images", imageSweepEvery, func(ctx context.Context) (int64, error) {
+			n, err := a.Images.SweepOrphans(ctx, imageGrace, a.Models.Products.ImagesInUse)
+			return int64(n), err
+		}},
+	}
+	if sweepSessions {
+		jobs = append(jobs, job{"delete expired sessions", sweepEvery, a.Sessions.Sweep})
+	}
+	if every := a.DB.WriterLeaseRenewal(); every > 0 {
+		jobs = append(jobs, job{"renew the writer lease", every, a.DB.RenewWriterLease})
+	}
+	return jobs
+}
 
 // App is a built shop, ready to serve.
 type App struct {
@@ -53,7 +79,8 @@ type App struct {
 	Mailer   mail.Mailer
 	Images   *uploads.Store
 	Sandbox  *sandbox.Sandbox // the options sandbox's stores (/lessons/options)
-	Handler  http.Handler
+	Handler  http.Handler     // Engine, served by routes.Handler
+	Engine   *gin.Engine      // every route (tests list them)
 
 	stopBackground context.CancelFunc
 	nodeAppPublic  *os.Root // NODE_APP_PUBLIC_DIR, opened once; nil without it
@@ -121,15 +148,9 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
-	a.stopBackground = stop
 	ttl, err := a.Sessions.EnsureExpiryIndex(ctx)
 	if err != nil {
 		return fmt.Errorf("session expiry index: %w", err)
-	}
-	if !ttl {
-		// FerretDB v1 has no TTL indexes: delete expired sessions ourselves.
-		go a.Sessions.RunSweeper(bg, sweepEvery, a.Logger)
 	}
 
 	assets, err := public.NewAssets()
@@ -144,21 +165,15 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	a.logMailDestination()
-	go a.Models.LoginAttempts.RunSweeper(bg, sweepEvery, a.Logger)
-	go a.Models.ResetRequests.RunSweeper(bg, sweepEvery, a.Logger)
-	// Uploaded images live in GridFS, so every instance serves them; an earlier version kept
-	// them in DATA_DIR/images, and they move over once.
+	// Uploaded images live in GridFS, so every instance serves them.
 	images := uploads.New(a.DB.Database, a.DB.Reads, controllers.MaxImageBytes)
 	a.Images = images
-	if moved, err := images.MoveFromDir(ctx, filepath.Join(a.Config.DataDir, "images"), a.Logger); err != nil {
-		return fmt.Errorf("move DATA_DIR/images into GridFS: %w", err)
-	} else if moved > 0 {
-		a.Logger.Info("moved uploaded images from DATA_DIR/images into GridFS", "count", moved)
-	}
 	if err := a.shareImagesWithNodeApp(ctx, images); err != nil {
 		return fmt.Errorf("NODE_APP_PUBLIC_DIR: %w", err)
 	}
-	go images.RunSweeper(bg, imageSweepEvery, imageGrace, a.Models.Products.ImagesInUse, a.Logger)
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopBackground = stop
+	runJobs(bg, a.Logger, a.jobs(!ttl))
 	// The options sandbox's store has a client of its own, so its command monitor shows a
 	// student the sandbox's commands and nothing of the shop's.
 	sandboxDB, err := a.DB.Monitored(sandbox.Monitor())
@@ -187,7 +202,7 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.Handler = engine
+	a.Engine, a.Handler = engine, routes.Handler(engine)
 	return nil
 }
 
@@ -231,7 +246,8 @@ func (a *App) seedDemo(ctx context.Context) error {
 		return fmt.Errorf("seed demo data: %w", err)
 	}
 	if seeded {
-		a.Logger.Info("demo data stored", "email", models.DemoEmail, "password", models.DemoPassword)
+		// The password is in the README; a log is no place for one, even a published one.
+		a.Logger.Info("demo data stored", "email", models.DemoEmail)
 	}
 	return nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -145,30 +143,4 @@ func TestImageSweeperDeletesImagesNoProductUses(t *testing.T) {
 		t.Errorf("GridFS holds %v, want only %s (not %s)", files, p.ImageURL, orphan)
 	}
 	apptest.ExpectStatus(t, shop.Client(t).Get(p.ImageURL), http.StatusOK)
-}
-
-func TestStartMovesImagesFromDataDirIntoGridFS(t *testing.T) {
-	cfg := apptest.Config(t)
-	dir := filepath.Join(cfg.DataDir, "images")
-	name := "0123456789abcdef0123456789abcdef.png"
-	data := pngBytes(t)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	shop := apptest.Start(t, cfg)
-
-	img := shop.Client(t).Get(uploads.URLPrefix + name)
-	apptest.ExpectStatus(t, img, http.StatusOK)
-	if img.Body != string(data) || img.Header.Get("Content-Type") != "image/png" {
-		t.Errorf("moved image served as %q, %d bytes", img.Header.Get("Content-Type"), len(img.Body))
-	}
-	if files := storedImages(t, shop); len(files) != 1 || files[0] != name {
-		t.Errorf("GridFS holds %v, want %s", files, name)
-	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("DATA_DIR/images is still there after the move: %v", err)
-	}
 }

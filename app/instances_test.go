@@ -34,7 +34,7 @@ func (s *shopper) on(shop *apptest.Shop) *shopper {
 }
 
 // eventually polls check until it is true, for up to 5 seconds: an instance's product cache
-// catches up with another instance's writes within 2 seconds.
+// catches up with another instance's writes within a second.
 func eventually(t *testing.T, what string, check func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)

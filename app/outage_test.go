@@ -2,23 +2,29 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ginshop/ginshop/apptest"
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/database"
+	"github.com/ginshop/ginshop/database/embedded"
 )
 
 // startFerretDB starts a separate embedded server that the test can stop and restart, on a
 // fixed address and directory so a restart is "the same database coming back".
-func startFerretDB(t *testing.T, dir, addr string) *database.Embedded {
+func startFerretDB(t *testing.T, dir, addr string) *embedded.Server {
 	t.Helper()
-	emb, err := database.StartEmbedded(context.Background(), dir, addr, discardLogger())
+	emb, err := embedded.Start(context.Background(), dir, addr, discardLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,16 +45,13 @@ func freeAddr(t *testing.T) string {
 type outageDB struct {
 	t         *testing.T
 	dir, addr string
-	emb       *database.Embedded
+	emb       *embedded.Server
 }
 
 func (o *outageDB) stop() { o.emb.Stop() }
 
 // restart brings the same database back on the same address; it stops again when the test ends.
-func (o *outageDB) restart() {
-	o.emb = startFerretDB(o.t, o.dir, o.addr)
-	o.t.Cleanup(o.emb.Stop)
-}
+func (o *outageDB) restart() { o.emb = startFerretDB(o.t, o.dir, o.addr) }
 
 // startOutageShop starts a shop on a separate FerretDB (as an external MONGODB_URI) that the test
 // can stop and restart.
@@ -56,6 +59,9 @@ func startOutageShop(t *testing.T) (*apptest.Shop, *outageDB) {
 	t.Helper()
 	o := &outageDB{t: t, dir: t.TempDir(), addr: freeAddr(t)}
 	o.emb = startFerretDB(t, o.dir, o.addr)
+	// Registered before the shop's own clean-up, so it runs after it: the shop drops its
+	// database and lets go of its lease while the server still answers. Stopping twice is fine.
+	t.Cleanup(func() { o.emb.Stop() })
 	cfg := apptest.Config(t)
 	cfg.MongoURI = o.emb.URI("outage")
 	cfg.MongoDB = "outage"
@@ -145,5 +151,148 @@ func TestUnreachableMongoURIFailsStartUpClearly(t *testing.T) {
 	_, err = database.Open(context.Background(), cfg, discardLogger())
 	if err == nil || !strings.Contains(err.Error(), "does not answer") {
 		t.Fatalf("Open = %v, want a 'does not answer' error", err)
+	}
+}
+
+// TestFullDiskIsA503OnEveryWriteAndRecovers: the database's files are on a small filesystem that
+// fills up. Adding to the cart (a model write) answers the 503 page, as the session store's
+// writes already did, not the 500 page with SQLite's "database or disk is full"; when space
+// comes back, the same click works without a restart. The filesystem is a 4 MB tmpfs mounted
+// for the test (that needs root, as the sandbox and CI run).
+func TestFullDiskIsA503OnEveryWriteAndRecovers(t *testing.T) {
+	dir := t.TempDir()
+	if err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir).Run(); err != nil {
+		t.Skipf("needs a tmpfs mount (root): %v", err)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	o := &outageDB{t: t, dir: dir, addr: freeAddr(t)}
+	o.emb = startFerretDB(t, o.dir, o.addr)
+	t.Cleanup(func() { o.emb.Stop() })
+	cfg := apptest.Config(t)
+	cfg.MongoURI, cfg.MongoDB = o.emb.URI("full"), "full"
+	shop := apptest.StartExternal(t, cfg)
+	s := demoShopper(t, shop)
+	book := demoProducts(t, shop)[0]
+	s.addToCart(book.ID)
+
+	filler := filepath.Join(dir, "filler")
+	fillDisk(t, filler)
+	// Fill until SQLite itself cannot write: its files may still have a few free pages.
+	var res *apptest.Response
+	for range 50 {
+		res = s.post("/cart", url.Values{"productId": {book.ID.Hex()}})
+		if res.StatusCode != http.StatusSeeOther {
+			break
+		}
+	}
+	apptest.ExpectStatus(t, res, http.StatusServiceUnavailable)
+	mustContain(t, res.Body, "Service Unavailable", "database is not answering")
+	mustNotContain(t, res.Body, "disk is full", "sqlite")
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	before := cartOf(t, shop, s.ID)[0].Quantity
+	s.addToCart(book.ID)
+	if after := cartOf(t, shop, s.ID)[0].Quantity; after != before+1 {
+		t.Errorf("after space came back the cart went from %d to %d", before, after)
+	}
+}
+
+// fillDisk writes path until the filesystem is full.
+func fillDisk(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	// The last bytes: a smaller write may still fit.
+	for _, err := f.Write(buf[:512]); err == nil; _, err = f.Write(buf[:512]) {
+	}
+}
+
+// TestDatabaseKilledUnderCartLoadIsNeverA500: the external server goes away while 40 "add to
+// cart" requests are in flight. Each one either went through (303) or gets the 503 page: the
+// driver's ways of saying "the server is gone" (EOF on a connection, a connection pool cleared
+// because another operation failed, no server to select, a timeout) are all classified in one
+// place, database.Unavailable.
+func TestDatabaseKilledUnderCartLoadIsNeverA500(t *testing.T) {
+	shop, outage := startOutageShop(t)
+	s := demoShopper(t, shop)
+	book := demoProducts(t, shop)[0]
+
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		outage.stop()
+	}()
+	statuses := s.concurrently(40, func(int) *http.Request { return s.cartRequest("/cart", book.ID) })
+	<-stopped
+	statuses = append(statuses, s.concurrently(10, func(int) *http.Request { return s.cartRequest("/cart", book.ID) })...)
+	for _, st := range statuses {
+		if st != http.StatusSeeOther && st != http.StatusServiceUnavailable {
+			t.Fatalf("statuses %v: want only 303 and 503", statuses)
+		}
+	}
+}
+
+// TestKnownOutageGivesEachRequestOneShortDeadline: the first request after the server dies finds
+// out by itself (within the operation timeout) and answers 503; from then on the driver knows,
+// and every request's database work shares one short deadline, so a page answers within a
+// second however many queries it has. Before, a failure seen only by the writer connection (a
+// form page's session insert) left the next requests the full wait.
+func TestKnownOutageGivesEachRequestOneShortDeadline(t *testing.T) {
+	shop, outage := startOutageShop(t)
+	ctx, cancel := shop.DB.RequestContext(context.Background())
+	if _, has := ctx.Deadline(); has {
+		t.Fatal("a request has a database deadline while the server is up")
+	}
+	cancel()
+
+	outage.stop()
+	apptest.ExpectStatus(t, shop.Client(t).Get("/login"), http.StatusServiceUnavailable) // its only work is the session insert
+	eventually(t, "requests get a short database deadline once the outage is known", func() bool {
+		ctx, cancel := shop.DB.RequestContext(context.Background())
+		defer cancel()
+		deadline, has := ctx.Deadline()
+		return has && time.Until(deadline) <= time.Second
+	})
+	for _, p := range []string{"/signup", "/reset", "/products"} {
+		start := time.Now()
+		res := shop.Client(t).Get(p)
+		t.Logf("GET %s once the outage is known: %d after %s", p, res.StatusCode, time.Since(start).Round(time.Millisecond))
+		apptest.ExpectStatus(t, res, http.StatusServiceUnavailable)
+	}
+}
+
+// TestDeleteProductAnswers503JSONDuringAnOutage: the admin page's Delete button (DELETE with
+// JSON) gets the same 503 as the pages, as JSON, and the product is still there afterwards.
+func TestDeleteProductAnswers503JSONDuringAnOutage(t *testing.T) {
+	shop, outage := startOutageShop(t)
+	s := demoShopper(t, shop)
+	book := demoProducts(t, shop)[0]
+
+	outage.stop()
+	res := s.deleteProduct(book.ID.Hex(), s.csrf)
+	apptest.ExpectStatus(t, res, http.StatusServiceUnavailable)
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type %q, want JSON", ct)
+	}
+	mustContain(t, res.Body, `"message"`, "not answering")
+
+	outage.restart()
+	waitHealthy(t, s.Client)
+	if p := productByID(t, shop, book.ID); p.Title != book.Title {
+		t.Errorf("the product changed: %+v", p)
 	}
 }

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"bufio"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -100,5 +102,34 @@ func TestLoginNextNeverLeavesTheSiteAfterCleaning(t *testing.T) {
 		c := shop.Client(t)
 		res := c.Submit("/login", "/login", url.Values{"email": {models.DemoEmail}, "password": {models.DemoPassword}, "next": {next}})
 		expectSeeOther(t, res, want)
+	}
+}
+
+// TestTrailingSlashRedirectCarriesAPathOnly: a request whose target is an absolute URL
+// ("GET http://evil.example/products/ HTTP/1.1", which HTTP/1.1 servers must accept) is
+// redirected to /products, not to http://evil.example/products; so is a forged
+// X-Forwarded-Prefix.
+func TestTrailingSlashRedirectCarriesAPathOnly(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	for _, req := range []string{
+		"GET http://evil.example/products/ HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n",
+		"GET /products/ HTTP/1.1\r\nHost: " + strings.TrimPrefix(shop.URL, "http://") + "\r\nX-Forwarded-Prefix: /evil\r\nConnection: close\r\n\r\n",
+	} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(shop.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Write([]byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusMovedPermanently || res.Header.Get("Location") != "/products" {
+			t.Errorf("%q: %d Location %q, want 301 to /products", strings.SplitN(req, "\r\n", 2)[0], res.StatusCode, res.Header.Get("Location"))
+		}
 	}
 }

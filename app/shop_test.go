@@ -175,7 +175,7 @@ func TestAnonymousBrowsingStoresNoSession(t *testing.T) {
 
 func TestPanicGivesThe500PageWithoutDetails(t *testing.T) {
 	shop := apptest.StartDefault(t)
-	shop.Handler.(*gin.Engine).GET("/test-panic", func(*gin.Context) { panic("secret internal detail") })
+	shop.Engine.GET("/test-panic", func(*gin.Context) { panic("secret internal detail") })
 	res := shop.Client(t).Get("/test-panic")
 	apptest.ExpectStatus(t, res, http.StatusInternalServerError)
 	mustContain(t, res.Body, "Some error occurred!")

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"golang.org/x/net/html"
 
@@ -45,7 +44,7 @@ func expectInert(t *testing.T, page string, body string, texts ...string) {
 }
 
 func hasRoute(shop *apptest.Shop, method, path string) bool {
-	for _, r := range shop.Handler.(*gin.Engine).Routes() {
+	for _, r := range shop.Engine.Routes() {
 		if r.Method == method && r.Path == path {
 			return true
 		}

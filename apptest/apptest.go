@@ -22,10 +22,11 @@ import (
 	"github.com/ginshop/ginshop/app"
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/database"
+	embeddeddb "github.com/ginshop/ginshop/database/embedded"
 )
 
 var (
-	embedded *database.Embedded
+	embedded *embeddeddb.Server
 	dbSeq    atomic.Int64
 )
 
@@ -47,7 +48,7 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	embedded, err = database.StartEmbedded(context.Background(), dir, "127.0.0.1:0", quietLogger())
+	embedded, err = embeddeddb.Start(context.Background(), dir, "127.0.0.1:0", quietLogger())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start embedded FerretDB:", err)
 		return 1
@@ -57,7 +58,7 @@ func runMain(m *testing.M) int {
 }
 
 // Embedded is the package's shared server, for tests that talk to it directly.
-func Embedded() *database.Embedded { return embedded }
+func Embedded() *embeddeddb.Server { return embedded }
 
 // Shop is a running app for one test.
 type Shop struct {
@@ -91,7 +92,7 @@ func Start(t testing.TB, cfg config.Config, opts ...database.Option) *Shop {
 		t.Fatal("apptest: call apptest.Main(m) from TestMain")
 	}
 	cfg.MongoDB = DatabaseName(t)
-	db, err := database.OpenEmbedded(context.Background(), embedded, cfg.MongoDB, app.DatabaseOptions(opts...)...)
+	db, err := database.OpenEmbedded(context.Background(), embedded, cfg.MongoDB, app.DatabaseOptions(testOptions(opts)...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func Start(t testing.TB, cfg config.Config, opts ...database.Option) *Shop {
 // normal connection pool, nothing embedded).
 func StartExternal(t testing.TB, cfg config.Config, opts ...database.Option) *Shop {
 	t.Helper()
-	db, err := database.Open(context.Background(), cfg, testLogger(t), app.DatabaseOptions(opts...)...)
+	db, err := database.Open(context.Background(), cfg, testLogger(t), app.DatabaseOptions(testOptions(opts)...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,13 +112,23 @@ func StartExternal(t testing.TB, cfg config.Config, opts ...database.Option) *Sh
 
 // StartBeside starts a second instance of the shop on a's database, the way a second process
 // behind a load balancer would run: MONGODB_URI names a's embedded server, the session secret
-// is a's, and DATA_DIR is its own (no shared disk).
+// is a's, and DATA_DIR is its own (no shared disk). The embedded server takes one writer, so B
+// would refuse to start; the tests of what instances share let it write too
+// (database.SharedWriterForTests), one step at a time, never two updates of one document at once.
 func StartBeside(t testing.TB, a *Shop) *Shop {
 	t.Helper()
 	cfg := a.Config
 	cfg.MongoURI = embedded.URI(a.Config.MongoDB)
 	cfg.DataDir = t.TempDir()
-	return StartExternal(t, cfg)
+	return StartExternal(t, cfg, database.SharedWriterForTests())
+}
+
+// Heartbeat is how often test apps' drivers check their server (the driver's minimum; its
+// default is 10 s), so outage tests see a database come back within a second.
+const Heartbeat = 500 * time.Millisecond
+
+func testOptions(opts []database.Option) []database.Option {
+	return append([]database.Option{database.WithHeartbeat(Heartbeat)}, opts...)
 }
 
 func serve(t testing.TB, cfg config.Config, db *database.DB) *Shop {
@@ -131,6 +142,9 @@ func serve(t testing.TB, cfg config.Config, db *database.DB) *Shop {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		// A test that left its database down gets the short wait of a request, not 3 s per step.
+		ctx, cancelDown := a.DB.RequestContext(ctx)
+		defer cancelDown()
 		_ = a.DB.Database.Drop(ctx)
 		_ = a.Close(ctx)
 	})

@@ -1,10 +1,10 @@
-// Package bench measures the performance targets of ../shared/CONTRACT.md with go test -bench:
+// Package bench measures the performance targets of bench/README.md with go test -bench:
 //
 //	go test -run '^$' -bench . -benchtime 200x ./bench/
 //
 // BenchmarkSessionLoad shows that loading a session by its cookie costs the same with 100 or
 // 10,000 stored sessions in the embedded FerretDB, thanks to the SQLite expression index on
-// _id that database.Embedded.IndexIDs adds, and how it grows without that index.
+// _id that embedded.Server.IndexIDs (database/embedded) adds, and how it grows without that index.
 package bench
 
 import (

@@ -1,5 +1,5 @@
 // Package config reads Gin Shop's settings from the environment (and a .env file, loaded by main)
-// into one Config value. Every variable of the contract is parsed here, once.
+// into one Config value. Every variable docs/OPERATIONS.md lists is parsed here, once.
 package config
 
 import (
@@ -126,6 +126,10 @@ func Load(getenv func(string) string) (Config, error) {
 		if cfg.PublicURL == "" {
 			// Without it, reset links would take their host from the request's forgeable Host header.
 			return Config{}, errors.New("PUBLIC_URL: required when APP_ENV=production (the address links in mail point to, like https://shop.example.com)")
+		}
+		if !strings.HasPrefix(cfg.PublicURL, "https://") {
+			// Reset links carry their token in the URL: over plain http anyone on the way reads it.
+			return Config{}, errors.New("PUBLIC_URL: must be an https:// address when APP_ENV=production (reset links carry a token)")
 		}
 	}
 	if cfg.SessionAbsoluteTimeout < cfg.SessionIdleTimeout {

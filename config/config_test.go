@@ -125,6 +125,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{map[string]string{"SESSION_STORE": "redis"}, "SESSION_STORE:"},
 		{production(map[string]string{"SESSION_STORE": "memory"}), "SESSION_STORE:"},
 		{map[string]string{"APP_ENV": "production", "SESSION_SECRET": goodSecret}, "PUBLIC_URL:"},
+		{production(map[string]string{"PUBLIC_URL": "http://shop.example.com"}), "PUBLIC_URL:"},
 		{production(map[string]string{"HOST": "shop example"}), "HOST:"},
 		{map[string]string{"HOST": "http://0.0.0.0"}, "HOST:"},
 		{map[string]string{"HOST": "127.0.0.1:3000"}, "HOST:"},

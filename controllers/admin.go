@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/ginshop/ginshop/middleware"
 	"github.com/ginshop/ginshop/models"
 	"github.com/ginshop/ginshop/uploads"
 	"github.com/ginshop/ginshop/views"
@@ -185,8 +186,11 @@ func (ctl *Controllers) DeleteProduct(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"message": msgDeleteOK})
 	case errors.Is(err, models.ErrNotFound):
 		c.JSON(http.StatusNotFound, gin.H{"message": msgDeleteFailed})
+	case isUnavailable(err): // the same 503 as the pages, as JSON
+		ctl.Logger.Error("request failed", "requestId", middleware.RequestID(c), "status", http.StatusServiceUnavailable, "err", err)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"message": errorMessage(http.StatusServiceUnavailable)})
 	default:
-		ctl.Logger.Error("delete product", "err", err)
+		ctl.Logger.Error("request failed", "requestId", middleware.RequestID(c), "status", http.StatusInternalServerError, "err", err)
 		c.JSON(http.StatusInternalServerError, gin.H{"message": msgDeleteFailed})
 	}
 }

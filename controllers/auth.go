@@ -42,6 +42,12 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 	email := models.NormalizeEmail(postForm(c, "email"))
 	password := postForm(c, "password")
 	next := safeNext(postForm(c, "next"))
+	if !models.ValidEmail(email) {
+		// No account can have such an address (models.ValidEmail, the signup rule): the
+		// ordinary failed login, without a count or a password check.
+		ctl.loginFailed(c, email, next)
+		return
+	}
 	attempt, ok := ctl.countLoginAttempt(c, email, next)
 	if !ok {
 		return
@@ -70,13 +76,15 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 			ctl.fail(c, err)
 			return
 		}
-		data := loginData{Page: ctl.page(c, "Login", "/login"), Email: email, Next: next,
-			Invalid: map[string]bool{"email": true, "password": true}}
-		data.ErrorMessage = loginFailed
-		ctl.render(c, http.StatusUnprocessableEntity, "auth/login", data)
+		ctl.loginFailed(c, email, next)
 		return
 	}
 	if err := ctl.Models.LoginAttempts.Reset(c.Request.Context(), email, c.ClientIP()); err != nil {
+		ctl.fail(c, err)
+		return
+	}
+	// A login that succeeds gives its count back: only failures add up against the address.
+	if err := ctl.Models.AddressLimits.Refund(c.Request.Context(), models.LoginsPerAddress, c.ClientIP()); err != nil {
 		ctl.fail(c, err)
 		return
 	}
@@ -105,6 +113,14 @@ func (ctl *Controllers) logIn(c *gin.Context, user models.User, next string) {
 	s.Set(sessionstore.KeyCSRFSecret, middleware.NewCSRFSecret())
 	nodeLine(c, "req.session.regenerate(() => { req.session.isLoggedIn = true; req.session.user = user; req.session.save(() => res.redirect('/')) })")
 	ctl.redirect(c, next)
+}
+
+// loginFailed re-renders the login form with 422 and the one message for every failure.
+func (ctl *Controllers) loginFailed(c *gin.Context, email, next string) {
+	data := loginData{Page: ctl.page(c, "Login", "/login"), Email: email, Next: next,
+		Invalid: map[string]bool{"email": true, "password": true}}
+	data.ErrorMessage = loginFailed
+	ctl.render(c, http.StatusUnprocessableEntity, "auth/login", data)
 }
 
 // PostLogout is POST /logout (exports.postLogout): destroy the session, then redirect.

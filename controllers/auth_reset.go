@@ -48,7 +48,7 @@ func (ctl *Controllers) GetReset(c *gin.Context) {
 // addresses have accounts.
 func (ctl *Controllers) PostReset(c *gin.Context) {
 	email := models.NormalizeEmail(postForm(c, "email"))
-	if !validEmail(email) {
+	if !models.ValidEmail(email) {
 		ctl.renderReset(c, http.StatusUnprocessableEntity, email, msgInvalidEmail, map[string]bool{"email": true})
 		return
 	}

@@ -3,8 +3,6 @@ package controllers
 import (
 	"errors"
 	"net/http"
-	netmail "net/mail"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -53,21 +51,6 @@ func (e *formErrors) add(field, msg string) {
 	}
 }
 
-// validEmail accepts a plain address (no display name, no angle brackets) with a dotted domain,
-// like express-validator's isEmail() in the course.
-func validEmail(email string) bool {
-	if email == "" || len(email) > 254 {
-		return false
-	}
-	a, err := netmail.ParseAddress(email)
-	if err != nil || a.Name != "" || a.Address != email {
-		return false
-	}
-	at := strings.LastIndexByte(email, '@')
-	domain := email[at+1:]
-	return at > 0 && strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
-}
-
 // passwordProblem returns the message for a password that breaks the rules, or "".
 func passwordProblem(password string) string {
 	switch {
@@ -92,7 +75,7 @@ func (ctl *Controllers) PostSignup(c *gin.Context) {
 	password := postForm(c, "password")
 
 	var errs formErrors
-	if !validEmail(email) {
+	if !models.ValidEmail(email) {
 		errs.add("email", msgInvalidEmail)
 	}
 	if msg := passwordProblem(password); msg != "" {
@@ -102,6 +85,13 @@ func (ctl *Controllers) PostSignup(c *gin.Context) {
 	}
 	if errs.Message != "" {
 		ctl.signupFailed(c, email, errs)
+		return
+	}
+	if ok, err := ctl.allowFromAddress(c, models.SignupsPerAddress); err != nil {
+		ctl.fail(c, err)
+		return
+	} else if !ok {
+		ctl.signupRefused(c, http.StatusTooManyRequests, email, msgTooManyFromAddress, nil)
 		return
 	}
 
@@ -131,7 +121,12 @@ func (ctl *Controllers) PostSignup(c *gin.Context) {
 
 // signupFailed re-renders the form with 422: the message, the marked fields, the typed email.
 func (ctl *Controllers) signupFailed(c *gin.Context, email string, errs formErrors) {
-	data := signupData{Page: ctl.page(c, "Signup", "/signup"), Email: email, Invalid: errs.Invalid}
-	data.ErrorMessage = errs.Message
-	ctl.render(c, http.StatusUnprocessableEntity, "auth/signup", data)
+	ctl.signupRefused(c, http.StatusUnprocessableEntity, email, errs.Message, errs.Invalid)
+}
+
+// signupRefused re-renders the form with status and message.
+func (ctl *Controllers) signupRefused(c *gin.Context, status int, email, msg string, invalid map[string]bool) {
+	data := signupData{Page: ctl.page(c, "Signup", "/signup"), Email: email, Invalid: invalid}
+	data.ErrorMessage = msg
+	ctl.render(c, status, "auth/signup", data)
 }

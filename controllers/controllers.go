@@ -23,7 +23,7 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Controllers carries every dependency a handler may use; main builds it once.
+// Controllers carries every dependency a handler may use; app.build makes it once.
 type Controllers struct {
 	Config   config.Config
 	Models   *models.Models

@@ -1,14 +1,13 @@
 package controllers
 
 import (
-	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
+	"github.com/ginshop/ginshop/database"
 	"github.com/ginshop/ginshop/middleware"
 	"github.com/ginshop/ginshop/models"
 	"github.com/ginshop/ginshop/sessionstore"
@@ -35,13 +34,18 @@ var errorTexts = map[int][2]string{
 // server-side errors go only to the log.
 func (ctl *Controllers) Abort(c *gin.Context, status int, err error) {
 	if status >= 500 && err != nil {
-		ctl.Logger.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
+		ctl.Logger.Error("request failed", "requestId", middleware.RequestID(c), "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
 	}
 	c.Abort()
 	if c.Writer.Written() {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
+	if wantsJSON(c) {
+		// public/js/admin.js's DELETE: the same answer as JSON, whichever step failed.
+		c.JSON(status, gin.H{"message": errorMessage(status)})
+		return
+	}
 	var (
 		title, name string
 		data        any
@@ -82,6 +86,19 @@ func (ctl *Controllers) Abort(c *gin.Context, status int, err error) {
 	}
 }
 
+// errorMessage is the sentence an error answer shows for status.
+func errorMessage(status int) string {
+	if text, ok := errorTexts[status]; ok {
+		return text[1]
+	}
+	return http.StatusText(status)
+}
+
+// wantsJSON reports whether the request is the admin script's, which reads JSON answers.
+func wantsJSON(c *gin.Context) bool {
+	return strings.Contains(c.GetHeader("Accept"), "application/json")
+}
+
 // NotFound is the 404 page, for unknown URLs and for ids that name nothing.
 func (ctl *Controllers) NotFound(c *gin.Context) { ctl.Abort(c, http.StatusNotFound, nil) }
 
@@ -105,9 +122,8 @@ func (ctl *Controllers) fail(c *gin.Context, err error) {
 	}
 }
 
-// isUnavailable reports whether err means the database could not be reached in time.
+// isUnavailable reports whether err means the database cannot serve the request now (gone, too
+// slow, or unable to write): database.Unavailable decides, the session store's errors included.
 func isUnavailable(err error) bool {
-	var sse topology.ServerSelectionError
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mongo.ErrClientDisconnected) || errors.Is(err, sessionstore.ErrUnavailable) ||
-		errors.As(err, &sse) || mongo.IsTimeout(err) || mongo.IsNetworkError(err)
+	return errors.Is(err, sessionstore.ErrUnavailable) || database.Unavailable(err)
 }

@@ -52,7 +52,7 @@ type sessionLabData struct {
 	MaxValue   int
 	// Mongosh is the command that opens this shop's database (the address it really has).
 	Mongosh  string
-	Ends     *labEnds // when the stored session ends, nil without one
+	Ends     *labEnds     // when the stored session ends, nil without one
 	Happened whatHappened // what the last lesson action and this page did to the session
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ginshop/ginshop/config"
+	"github.com/ginshop/ginshop/database/embedded"
 )
 
 // Collection names, the same as the Node course's Mongoose models produce.
@@ -29,9 +31,13 @@ const (
 	LoginAttempts = "loginAttempts"
 	// One counter document per email and per client address, keyed by a hash, like loginAttempts.
 	ResetRequests = "resetRequests"
+	// Counters of login and signup requests per client address, like resetRequests.
+	AddressLimits = "addressLimits"
 	// The GridFS bucket "images" of uploaded product pictures (see uploads/).
 	ImageFiles  = "images.files"
 	ImageChunks = "images.chunks"
+	// One document, {_id: "writer", holder, expires}, where updates are not atomic (lease.go).
+	Leases = "leases"
 	// What a lesson action did to the session, for the page after its redirect (models.LessonTraceModel).
 	LessonTraces = "lessonTraces"
 	// The options sandbox's own sessions (/lessons/options), never the shop's (see sandbox/).
@@ -40,106 +46,141 @@ const (
 
 // collections the app creates up front, so their indexes (and the embedded server's SQLite
 // _id index) exist before the first request.
-var collections = []string{Products, Users, Orders, Sessions, Mails, LoginAttempts, ResetRequests, ImageFiles, ImageChunks,
+var collections = []string{Products, Users, Orders, Sessions, Mails, LoginAttempts, ResetRequests, AddressLimits, ImageFiles, ImageChunks, Leases,
 	LessonTraces, SandboxSessions}
-
-// Server names the kind of server at the other end, from its buildInfo.
-type Server string
-
-const (
-	MongoDB  Server = "MongoDB"
-	FerretDB Server = "FerretDB"
-)
 
 // DB is an open connection to the shop's database, and the embedded server if the app started one.
 //
-// It has two handles on the same database, because FerretDB v1 applies an update as "read the
-// document, change it in Go, write it back": two connections updating one document at once
-// lose one of the updates. So on FerretDB (embedded or external) every write goes through a
-// client with a single connection, which makes each write atomic, while the pages' reads use a
-// pool and run in parallel. A read on the pool sees every write acknowledged before it (FerretDB
-// commits each write to SQLite before answering), so a redirect after "add to cart" shows the
-// item. On a real MongoDB each update is atomic on the server and both handles share one pool.
+// It has two handles on the same database. Where updates are atomic across connections
+// (MongoDB) both share one pool. Where they are not (FerretDB, see embedded.AtomicUpdates),
+// every write goes through a client with a single connection, which makes each write atomic,
+// while the pages' reads use a pool and run in parallel; a read on the pool sees every write
+// acknowledged before it, so a redirect after "add to cart" shows the item. Such a database also
+// takes one writer per database: the instance holding the writer lease (lease.go).
 type DB struct {
 	// Database takes the writes, and the reads that must happen in step with them
-	// (read-modify-write loops). On FerretDB its client has exactly one connection.
+	// (read-modify-write loops). Without atomic updates its client has exactly one connection.
 	Database *mongo.Database
 	// Reads takes the read-only queries of the pages: sessions, users, products, orders.
 	Reads *mongo.Database
 	// Client is Database's client; readClient is Reads' (the same one on MongoDB).
 	Client     *mongo.Client
 	readClient *mongo.Client
-	// Server is what buildInfo says the server is.
-	Server Server
-	// URI is where mongosh or Compass can open the same data (credentials left out).
+	// URI is where mongosh or Compass can open the same data (the password left out, the user
+	// name kept).
 	URI string
 
-	// connect opens another client with the settings of Database's (see Monitored).
-	connect func(extra ...Option) (*mongo.Client, error)
-	extra   []*mongo.Client // clients Monitored opened, disconnected on Close
+	atomicUpdates bool
+	lease         *writerLease // nil when updates are atomic, or when tests share the writer
 
-	// reachable is what the driver's server monitor last saw: false once no server is usable
-	// (the database went away), true again when a heartbeat finds one. See RequestContext.
-	reachable atomic.Bool
+	// readsDown and writesDown are what the two clients' server monitors last saw: true once
+	// no server is usable (the database went away, or an operation failed on a dead connection),
+	// false again when a heartbeat finds one. Either one means the database is down; the writer
+	// usually notices first, since a form page's only database work may be its write. See
+	// RequestContext.
+	readsDown, writesDown atomic.Bool
 
-	embedded     *Embedded
+	embedded     *embedded.Server
 	ownsEmbedded bool // stop the embedded server on Close
+
+	// connect opens another client with the settings of Database's (see Monitored).
+	connect func(m *event.CommandMonitor) (*mongo.Client, error)
+	extra   []*mongo.Client // clients Monitored opened, disconnected on Close
 }
 
-// Embedded reports whether the database is the app's own FerretDB.
+// Embedded reports whether the database is the app's own embedded server.
 func (db *DB) Embedded() bool { return db.embedded != nil }
 
-// SingleWriter reports whether writes go through one connection (FerretDB), which also means
-// only this process may write: a second instance would have a writer connection of its own.
-func (db *DB) SingleWriter() bool { return db.Server == FerretDB }
+// AtomicUpdatesAcrossConnections reports whether the server applies each update atomically
+// whoever sends it (MongoDB). When it does not, this process writes through one connection and
+// is the only instance that writes (it holds the writer lease).
+func (db *DB) AtomicUpdatesAcrossConnections() bool { return db.atomicUpdates }
 
-// Option changes how Open connects; the shop itself uses none (the benchmark counts commands).
-type Option func(*options.ClientOptions)
+// settings are what Options change.
+type settings struct {
+	client      []func(*options.ClientOptions)
+	leaseTTL    time.Duration
+	shareWriter bool
+	ownServer   bool // the server was just started by this process: any lease in it is stale
+}
 
-// WithMonitor lets m see every command both clients send, besides any monitor set before it.
+// Option changes how Open connects; the shop itself uses none (tests and the benchmark do).
+type Option func(*settings)
+
+// WithMonitor lets m see every command both clients send, besides any monitor set before it
+// (the lesson pages' and a test's).
 func WithMonitor(m *event.CommandMonitor) Option {
-	return func(o *options.ClientOptions) {
-		if prev, next := o.Monitor, m; prev != nil {
-			m := &event.CommandMonitor{
-				Started: func(ctx context.Context, e *event.CommandStartedEvent) {
-					for _, f := range []func(context.Context, *event.CommandStartedEvent){prev.Started, next.Started} {
-						if f != nil {
-							f(ctx, e)
-						}
-					}
-				},
-				Succeeded: func(ctx context.Context, e *event.CommandSucceededEvent) {
-					for _, f := range []func(context.Context, *event.CommandSucceededEvent){prev.Succeeded, next.Succeeded} {
-						if f != nil {
-							f(ctx, e)
-						}
-					}
-				},
-				Failed: func(ctx context.Context, e *event.CommandFailedEvent) {
-					for _, f := range []func(context.Context, *event.CommandFailedEvent){prev.Failed, next.Failed} {
-						if f != nil {
-							f(ctx, e)
-						}
-					}
-				},
-			}
-			o.SetMonitor(m)
-			return
-		}
-		o.SetMonitor(m)
+	return func(s *settings) {
+		s.client = append(s.client, func(o *options.ClientOptions) { o.SetMonitor(bothMonitors(o.Monitor, m)) })
 	}
 }
 
+// bothMonitors is a monitor that calls first's functions, then then's.
+func bothMonitors(first, then *event.CommandMonitor) *event.CommandMonitor {
+	if first == nil {
+		return then
+	}
+	return &event.CommandMonitor{
+		Started: func(ctx context.Context, e *event.CommandStartedEvent) {
+			for _, f := range []func(context.Context, *event.CommandStartedEvent){first.Started, then.Started} {
+				if f != nil {
+					f(ctx, e)
+				}
+			}
+		},
+		Succeeded: func(ctx context.Context, e *event.CommandSucceededEvent) {
+			for _, f := range []func(context.Context, *event.CommandSucceededEvent){first.Succeeded, then.Succeeded} {
+				if f != nil {
+					f(ctx, e)
+				}
+			}
+		},
+		Failed: func(ctx context.Context, e *event.CommandFailedEvent) {
+			for _, f := range []func(context.Context, *event.CommandFailedEvent){first.Failed, then.Failed} {
+				if f != nil {
+					f(ctx, e)
+				}
+			}
+		},
+	}
+}
+
+// WithHeartbeat makes the driver check the server every d instead of every 10 s, so a database
+// that comes back is seen sooner (tests use 500 ms, the driver's minimum).
+func WithHeartbeat(d time.Duration) Option {
+	return func(s *settings) {
+		s.client = append(s.client, func(o *options.ClientOptions) { o.SetHeartbeatInterval(d) })
+	}
+}
+
+// WithWriterLease sets how long the writer lease lasts without renewal (DefaultLeaseTTL):
+// how long a killed instance keeps others from starting. Tests shorten it.
+func WithWriterLease(ttl time.Duration) Option {
+	return func(s *settings) { s.leaseTTL = ttl }
+}
+
+// SharedWriterForTests lets this instance write to a database whose updates are not atomic
+// across connections although another instance holds the writer lease. Concurrent updates of
+// one document can then be lost: only the two-instance tests use it (apptest.StartBeside), to
+// test what instances share, one step at a time.
+func SharedWriterForTests() Option {
+	return func(s *settings) { s.shareWriter = true }
+}
+
 // Open connects to MONGODB_URI, or starts the embedded server when it is empty, then makes sure
-// the collections and indexes exist. It fails within a few seconds if the server does not answer.
+// the collections and indexes exist. It fails within a few seconds if the server does not answer,
+// and at once if the server needs a single writer and another instance is it.
 func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts ...Option) (*DB, error) {
 	if !cfg.Embedded() {
 		return connect(ctx, cfg.MongoURI, cfg.MongoDB, nil, opts)
 	}
-	emb, err := StartEmbedded(ctx, cfg.DataDir, cfg.EmbeddedMongoAddr, logger)
+	emb, err := embedded.Start(ctx, cfg.DataDir, cfg.EmbeddedMongoAddr, logger)
 	if err != nil {
 		return nil, err
 	}
+	// Every writer that held the lease was connected to an earlier server on these files, which
+	// died with its process: a shop restarted after a crash takes the lease at once.
+	opts = append(opts, func(s *settings) { s.ownServer = true })
 	db, err := OpenEmbedded(ctx, emb, cfg.MongoDB, opts...)
 	if err != nil {
 		emb.Stop()
@@ -151,7 +192,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts ...O
 
 // OpenEmbedded connects to database dbName on an embedded server that is already running (tests
 // share one server between many databases). Closing the DB leaves the server running.
-func OpenEmbedded(ctx context.Context, emb *Embedded, dbName string, opts ...Option) (*DB, error) {
+func OpenEmbedded(ctx context.Context, emb *embedded.Server, dbName string, opts ...Option) (*DB, error) {
 	return connect(ctx, emb.URI(dbName), dbName, emb, opts)
 }
 
@@ -162,47 +203,67 @@ const (
 	// opTimeout bounds every operation that has no shorter deadline, waiting for a server or a
 	// connection included: a stalled server fails the request with a 503 instead of hanging it.
 	opTimeout = 3 * time.Second
-	// downBudget is all the time a request's queries get while the database is known to be down.
-	downBudget = time.Second
+	// downBudget is all the time a request's queries get while the database is known to be
+	// down: long enough for a query to notice a server that has just come back, short enough
+	// that the 503 page, rendering included, comes within a second.
+	downBudget = 500 * time.Millisecond
 	// maxReadConnections caps the read pool; FerretDB does the work on two cores, so more
 	// connections would only queue inside it.
 	maxReadConnections = 32
 )
 
 // RequestContext gives a request's database work its time limit: while the driver knows the
-// database is down, one second, so the 503 page comes at once instead of after every query's
+// database is down, downBudget in all, so the 503 page comes at once instead of after every query's
 // full wait; otherwise nothing beyond each operation's own timeout, so in a burst a request
 // waits for a connection as long as that allows.
 func (db *DB) RequestContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if db.reachable.Load() {
+	if !db.readsDown.Load() && !db.writesDown.Load() {
 		return ctx, func() {}
 	}
 	return context.WithTimeout(ctx, downBudget)
 }
 
-// watchServers keeps db.reachable up to date from the driver's topology events.
-func (db *DB) watchServers() *event.ServerMonitor {
+// watchServers keeps *down up to date from a client's monitoring events: down while the client
+// knows no usable server, unless its last heartbeat only timed out. A server too busy to answer
+// a heartbeat in time (a burst on a loaded machine) is slow, not gone: its requests keep their
+// full wait instead of all failing at once; a refused or dropped connection is gone.
+func watchServers(down *atomic.Bool) *event.ServerMonitor {
+	var unknown, slow atomic.Bool
+	update := func() { down.Store(unknown.Load() && !slow.Load()) }
 	return &event.ServerMonitor{
 		TopologyDescriptionChanged: func(e *event.TopologyDescriptionChangedEvent) {
 			up := false
 			for _, s := range e.NewDescription.Servers {
 				up = up || s.Kind != "Unknown"
 			}
-			db.reachable.Store(up)
+			unknown.Store(!up)
+			update()
+		},
+		ServerHeartbeatFailed: func(e *event.ServerHeartbeatFailedEvent) {
+			slow.Store(isTimeout(e.Failure))
+			update()
+		},
+		ServerHeartbeatSucceeded: func(*event.ServerHeartbeatSucceededEvent) {
+			slow.Store(false)
+			update()
 		},
 	}
 }
 
-func connect(ctx context.Context, uri, dbName string, emb *Embedded, extra []Option) (*DB, error) {
+func connect(ctx context.Context, uri, dbName string, emb *embedded.Server, opts []Option) (*DB, error) {
+	set := settings{leaseTTL: DefaultLeaseTTL}
+	for _, opt := range opts {
+		opt(&set)
+	}
 	db := &DB{URI: redact(uri), embedded: emb}
 	base := func() *options.ClientOptions {
 		o := options.Client().ApplyURI(uri).SetConnectTimeout(3 * time.Second).SetTimeout(opTimeout)
-		for _, opt := range extra {
-			opt(o)
+		for _, apply := range set.client {
+			apply(o)
 		}
 		return o
 	}
-	reads := base().SetServerSelectionTimeout(opTimeout).SetServerMonitor(db.watchServers())
+	reads := base().SetServerSelectionTimeout(opTimeout).SetServerMonitor(watchServers(&db.readsDown))
 	if emb != nil {
 		reads.SetMaxPoolSize(maxReadConnections).SetMinPoolSize(2)
 	}
@@ -221,56 +282,74 @@ func connect(ctx context.Context, uri, dbName string, emb *Embedded, extra []Opt
 	if err := client.Ping(pingCtx, nil); err != nil {
 		return fail(fmt.Errorf("the database at %s does not answer: %w", db.URI, err))
 	}
-	db.reachable.Store(true)
-	if db.Server, err = serverKind(pingCtx, client); err != nil {
+	if db.atomicUpdates, err = atomicUpdates(pingCtx, client); err != nil {
 		return fail(fmt.Errorf("the database at %s: buildInfo: %w", db.URI, err))
 	}
 
 	db.Client = client
-	if db.SingleWriter() {
+	if !db.atomicUpdates {
 		// One connection for all writes. Waiting for it is bounded by the operation's own
 		// deadline (opTimeout or the request's), not by a short selection timeout: under a burst
 		// the writes queue, they do not fail.
-		writes := base().SetMaxPoolSize(1).SetServerSelectionTimeout(opTimeout)
+		writes := base().SetMaxPoolSize(1).SetServerSelectionTimeout(opTimeout).SetServerMonitor(watchServers(&db.writesDown))
 		if db.Client, err = mongo.Connect(writes); err != nil {
 			return fail(fmt.Errorf("connect to %s: %w", db.URI, err))
 		}
 	}
 	db.Database = db.Client.Database(dbName)
 	db.Reads = db.readClient.Database(dbName)
-	db.connect = func(more ...Option) (*mongo.Client, error) {
+	db.connect = func(m *event.CommandMonitor) (*mongo.Client, error) {
 		o := base().SetServerSelectionTimeout(opTimeout)
-		for _, opt := range more {
-			opt(o)
-		}
-		if db.SingleWriter() {
+		o.SetMonitor(bothMonitors(o.Monitor, m))
+		if !db.atomicUpdates {
 			o.SetMaxPoolSize(1) // its writes stay atomic, like Database's
 		}
 		return mongo.Connect(o)
 	}
+	if !db.atomicUpdates && !set.shareWriter {
+		// Before anything else is written: a second instance stops here.
+		db.lease = newWriterLease(db.Database.Collection(Leases), set.leaseTTL)
+		if set.ownServer {
+			if err := db.lease.forget(ctx); err != nil {
+				return fail(err)
+			}
+		}
+		if err := db.lease.take(ctx); err != nil {
+			return fail(err)
+		}
+	}
 	if err := db.prepare(ctx); err != nil {
+		if db.lease != nil {
+			_ = db.lease.release(context.Background())
+		}
 		return fail(err)
 	}
 	return db, nil
 }
 
-// serverKind asks buildInfo what the server is: FerretDB adds a ferretdbVersion field.
-func serverKind(ctx context.Context, client *mongo.Client) (Server, error) {
+// atomicUpdates asks the server's buildInfo whether its updates are atomic across connections.
+func atomicUpdates(ctx context.Context, client *mongo.Client) (bool, error) {
 	var info bson.M
 	if err := client.Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
-		return "", err
+		return false, err
 	}
-	if _, ok := info["ferretdbVersion"]; ok {
-		return FerretDB, nil
+	return embedded.AtomicUpdates(info), nil
+}
+
+// redact drops the password from a connection string before it is logged or shown.
+func redact(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return uri
 	}
-	return MongoDB, nil
+	return u.Redacted()
 }
 
 // Monitored opens the same database through a client of its own whose every command m sees,
 // with the context of the call that sent it: the options sandbox shows a student exactly the
 // commands its store sent, and nothing of the shop's. Close disconnects it.
 func (db *DB) Monitored(m *event.CommandMonitor) (*mongo.Database, error) {
-	c, err := db.connect(WithMonitor(m))
+	c, err := db.connect(m)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", db.URI, err)
 	}
@@ -281,9 +360,14 @@ func (db *DB) Monitored(m *event.CommandMonitor) (*mongo.Database, error) {
 // Ping asks the server for a sign of life; /healthz uses it.
 func (db *DB) Ping(ctx context.Context) error { return db.readClient.Ping(ctx, nil) }
 
-// Close disconnects and then stops the embedded server, so every acknowledged write is on disk.
+// Close gives up the writer lease, disconnects and then stops the embedded server, so every
+// acknowledged write is on disk and another instance may start writing at once.
 func (db *DB) Close(ctx context.Context) error {
-	err := db.disconnect(ctx)
+	var errs []error
+	if db.lease != nil {
+		errs = append(errs, db.lease.release(ctx))
+	}
+	err := errors.Join(append(errs, db.disconnect(ctx))...)
 	if db.ownsEmbedded {
 		db.embedded.Stop()
 	}
@@ -351,19 +435,16 @@ func isNamespaceExists(err error) bool {
 	return errors.As(err, &ce) && ce.Code == 48
 }
 
-// LogMode says at start-up how the app talks to its database, and warns when an external
-// FerretDB would lose updates if a second instance wrote to it.
+// LogMode says at start-up how the app talks to its database.
 func (db *DB) LogMode(logger *slog.Logger) {
 	switch {
-	case db.Embedded():
-		logger.Info("database: embedded FerretDB; writes through one connection (atomic), reads pooled",
-			"server", db.Server, "writes", "single connection")
-	case db.SingleWriter():
-		logger.Warn("database: MONGODB_URI is a FerretDB server; this instance sends its writes through one connection, "+
-			"which keeps them atomic only while no other instance writes to the same database. "+
-			"Run several instances on a real MongoDB (replica set or Atlas).",
-			"uri", db.URI, "server", db.Server, "writes", "single connection")
+	case db.atomicUpdates:
+		logger.Info("database: updates are atomic; reads and writes share one connection pool", "uri", db.URI, "writes", "pooled")
+	case db.lease != nil:
+		logger.Info("database: updates are not atomic across connections; this instance is the only writer "+
+			"(writes through one connection, reads pooled). Run several instances on MongoDB.",
+			"uri", db.URI, "embedded", db.Embedded(), "writes", "single connection", "writerLease", db.lease.ttl)
 	default:
-		logger.Info("database: MongoDB; reads and writes share one connection pool", "uri", db.URI, "server", db.Server, "writes", "pooled")
+		logger.Warn("database: updates are not atomic across connections, and this instance shares the writer (tests only)", "uri", db.URI)
 	}
 }

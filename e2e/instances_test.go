@@ -42,7 +42,7 @@ func TestJourneySwitchesInstanceBetweenSteps(t *testing.T) {
 		t.Fatalf("the product added on B is not stored: %v", err)
 	}
 
-	// A shows it with its picture (A's product cache catches up within 2 seconds).
+	// A shows it with its picture (A's product cache catches up within a second).
 	j.switchTo(a)
 	deadline := time.Now().Add(5 * time.Second)
 	for j.open("/products/"+p.ID.Hex()) != 200 {

@@ -14,10 +14,11 @@ import (
 	"time"
 
 	"github.com/ginshop/ginshop/database"
+	embeddeddb "github.com/ginshop/ginshop/database/embedded"
 	"github.com/ginshop/ginshop/models"
 )
 
-var embedded *database.Embedded
+var embedded *embeddeddb.Server
 
 // TestMain starts one embedded FerretDB for the outbox tests (the apptest package cannot be
 // used here: it imports the app, which imports this package).
@@ -32,7 +33,7 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	embedded, err = database.StartEmbedded(context.Background(), dir, "127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	embedded, err = embeddeddb.Start(context.Background(), dir, "127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start embedded FerretDB:", err)
 		return 1

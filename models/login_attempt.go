@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -84,9 +83,4 @@ func (m *LoginAttemptModel) Reset(ctx context.Context, email, clientIP string) e
 // not grow with every email anyone ever mistyped (the embedded server has no TTL indexes).
 func (m *LoginAttemptModel) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	return deleteExpired(ctx, m.coll, now)
-}
-
-// RunSweeper deletes finished login-attempt documents every interval until ctx is done.
-func (m *LoginAttemptModel) RunSweeper(ctx context.Context, every time.Duration, logger *slog.Logger) {
-	runSweeper(ctx, m.coll, every, logger)
 }

@@ -24,6 +24,7 @@ type Models struct {
 	Mails         *MailModel
 	LoginAttempts *LoginAttemptModel
 	ResetRequests *ResetRequestModel
+	AddressLimits *AddressLimitModel
 	Orders        *OrderModel
 	LessonTraces  *LessonTraceModel
 }
@@ -37,6 +38,7 @@ func New(db, reads *mongo.Database) *Models {
 		Mails:         &MailModel{coll: db.Collection(database.Mails)},
 		LoginAttempts: &LoginAttemptModel{coll: db.Collection(database.LoginAttempts)},
 		ResetRequests: &ResetRequestModel{coll: db.Collection(database.ResetRequests)},
+		AddressLimits: &AddressLimitModel{coll: db.Collection(database.AddressLimits)},
 		Orders:        &OrderModel{coll: db.Collection(database.Orders), reads: reads.Collection(database.Orders)},
 		LessonTraces:  &LessonTraceModel{coll: db.Collection(database.LessonTraces), reads: reads.Collection(database.LessonTraces)},
 	}

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -40,7 +39,7 @@ func (m *ResetRequestModel) Allow(ctx context.Context, email, clientIP string, n
 	return byEmail.Requests <= MaxResetRequestsPerEmail && byAddress.Requests <= MaxResetRequestsPerAddress, nil
 }
 
-// RunSweeper deletes finished counters every interval until ctx is done.
-func (m *ResetRequestModel) RunSweeper(ctx context.Context, every time.Duration, logger *slog.Logger) {
-	runSweeper(ctx, m.coll, every, logger)
+// DeleteExpired removes the counters whose window is over.
+func (m *ResetRequestModel) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	return deleteExpired(ctx, m.coll, now)
 }

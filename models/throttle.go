@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"log/slog"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -61,21 +60,4 @@ func deleteExpired(ctx context.Context, coll *mongo.Collection, now time.Time) (
 		return 0, err
 	}
 	return res.DeletedCount, nil
-}
-
-// runSweeper calls deleteExpired every interval until ctx is done (the embedded server has no
-// TTL indexes).
-func runSweeper(ctx context.Context, coll *mongo.Collection, every time.Duration, logger *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := deleteExpired(ctx, coll, time.Now()); err != nil && ctx.Err() == nil {
-				logger.Warn("delete expired throttle counters", "collection", coll.Name(), "err", err)
-			}
-		}
-	}
 }

@@ -37,7 +37,8 @@ type Deps struct {
 	DatabaseDeadline func(context.Context) (context.Context, context.CancelFunc)
 }
 
-// New builds the Gin engine with every route of ../shared/CONTRACT.md.
+// New builds the Gin engine with every route of the shop (the README's and docs/SHOP.md's list of
+// URLs). Serve it through Handler.
 func New(d Deps) (*gin.Engine, error) {
 	ctl := d.Controllers
 	abort := middleware.Abort(ctl.Abort)
@@ -48,10 +49,10 @@ func New(d Deps) (*gin.Engine, error) {
 	if err := r.SetTrustedProxies(d.Config.TrustedProxies); err != nil {
 		return nil, err
 	}
-	r.RedirectTrailingSlash = true
+	r.RedirectTrailingSlash = true // /products/ → /products, with a path only (see Handler)
 	r.Use(
-		middleware.Recovery(d.Logger, abort),
 		middleware.RequestLog(d.Logger),
+		middleware.Recovery(d.Logger, abort),
 		middleware.SecurityHeaders(d.Config.SendHSTS()),
 	)
 
@@ -161,6 +162,22 @@ func isLessonPage(c *gin.Context) bool {
 	p := c.Request.URL.Path
 	return strings.HasPrefix(p, "/lessons/") || p == "/lessons" ||
 		((p == "/login" || p == "/logout") && strings.HasPrefix(c.Query("next"), "/lessons"))
+}
+
+// Handler serves the engine so that the redirects Gin makes on its own (a trailing slash) carry a
+// path only. Gin builds their Location from the request URL, which for an absolute-form request
+// target ("GET http://evil.example/products/ HTTP/1.1") holds a scheme and a host, and it puts
+// X-Forwarded-Prefix in front of the path; the shop runs at the root of its own host, so both
+// are dropped before Gin sees the request.
+func Handler(engine *gin.Engine) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Scheme != "" || r.URL.Host != "" || r.URL.User != nil || r.Header.Get("X-Forwarded-Prefix") != "" {
+			r = r.Clone(r.Context())
+			r.URL.Scheme, r.URL.Host, r.URL.User = "", "", nil
+			r.Header.Del("X-Forwarded-Prefix")
+		}
+		engine.ServeHTTP(w, r)
+	})
 }
 
 // headGroup is a route group whose GET routes answer HEAD too, with the same handlers: net/http

@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/ginshop/ginshop/database"
+	"github.com/ginshop/ginshop/database/embedded"
 )
 
 // The expected outcomes below are written from express-session 1.19's README (the sections
@@ -109,7 +110,7 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	emb, err := database.StartEmbedded(context.Background(), dir, "127.0.0.1:0", quiet)
+	emb, err := embedded.Start(context.Background(), dir, "127.0.0.1:0", quiet)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

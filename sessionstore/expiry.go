@@ -2,7 +2,6 @@ package sessionstore
 
 import (
 	"context"
-	"log/slog"
 	"time"
 )
 
@@ -38,33 +37,6 @@ func (s *Store) Sweep(ctx context.Context) (int64, error) {
 		return 0, unavailable("sweep expired sessions", err)
 	}
 	return n, nil
-}
-
-// RunSweeper sweeps now and then every interval (a minute when every <= 0) until ctx
-// is done. Failures are logged and retried on the next tick.
-func (s *Store) RunSweeper(ctx context.Context, every time.Duration, logger *slog.Logger) {
-	if every <= 0 {
-		every = time.Minute
-	}
-	if logger == nil {
-		logger = slog.Default()
-	}
-	ticker := time.NewTicker(every)
-	defer ticker.Stop()
-	for {
-		n, err := s.Sweep(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			logger.Warn("session sweep failed", "err", err)
-		case n > 0:
-			logger.Debug("expired sessions deleted", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-	}
 }
 
 // expiry is when a session used at now ends: after its idle time of inactivity, but never

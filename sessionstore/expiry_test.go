@@ -2,8 +2,6 @@ package sessionstore
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 )
@@ -57,40 +55,5 @@ func TestSweepHonoursAShortenedAbsoluteTimeout(t *testing.T) {
 	}
 	if n, err := shorter.Sweep(context.Background()); err != nil || n != 1 || env.doc(id) != nil {
 		t.Fatalf("Sweep = %d, %v", n, err)
-	}
-}
-
-func TestRunSweeperSweepsUntilCancelled(t *testing.T) {
-	env := newTestEnv(t)
-	id := env.idOf(env.login(map[string]any{"n": 1}))
-	env.clock.Advance(3 * time.Hour)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		env.store.RunSweeper(ctx, 20*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for env.doc(id) != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("the sweeper did not delete the expired session")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	// A session saved after the first sweep is removed on a later tick.
-	later := env.login(map[string]any{"n": 2})
-	env.clock.Advance(3 * time.Hour)
-	for env.doc(env.idOf(later)) != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("the sweeper stopped sweeping")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("RunSweeper did not return after cancel")
 	}
 }

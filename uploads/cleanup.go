@@ -3,11 +3,6 @@ package uploads
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io/fs"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -104,69 +99,4 @@ func (s *Store) sweepUnfinishedUploads(ctx context.Context, cutoff time.Time) er
 		}
 	}
 	return nil
-}
-
-// RunSweeper calls SweepOrphans every interval until ctx is done.
-func (s *Store) RunSweeper(ctx context.Context, every, grace time.Duration, inUse InUse, logger *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := s.SweepOrphans(ctx, grace, inUse)
-			if err != nil && ctx.Err() == nil {
-				logger.Warn("sweep orphaned images", "err", err)
-			}
-			if n > 0 {
-				logger.Info("deleted orphaned images", "count", n)
-			}
-		}
-	}
-}
-
-// MoveFromDir moves the images an earlier version kept in dir (DATA_DIR/images) into GridFS,
-// under the same names, so the products' imageUrls stay valid and browsers' cached copies too.
-// Each file is deleted once it is in GridFS, and the directory once it is empty, so the move
-// happens once; a start that dies half-way finishes on the next one. Files that are not
-// stored images (a name or content Save would never have written) are left where they are.
-func (s *Store) MoveFromDir(ctx context.Context, dir string, logger *slog.Logger) (int, error) {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	moved := 0
-	for _, e := range entries {
-		name := e.Name()
-		path := filepath.Join(dir, name)
-		if !e.Type().IsRegular() || !storedName.MatchString(name) {
-			logger.Warn("not an uploaded image, left in place", "file", path)
-			continue
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return moved, err
-		}
-		img, err := Check(data)
-		if err != nil || img.ext != filepath.Ext(name) {
-			logger.Warn("not an image of its type, left in place", "file", path, "err", err)
-			continue
-		}
-		err = s.put(ctx, name, img.ContentType(), data)
-		if err != nil && !mongo.IsDuplicateKeyError(err) { // a duplicate: moved already (or by another instance)
-			return moved, fmt.Errorf("move %s into GridFS: %w", path, err)
-		}
-		if err := os.Remove(path); err != nil {
-			return moved, err
-		}
-		moved++
-	}
-	if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		logger.Warn("image directory kept: it still holds files", "dir", dir)
-	}
-	return moved, nil
 }

@@ -14,9 +14,6 @@ import (
 	"image/png"
 	"io"
 	"io/fs"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -272,71 +269,5 @@ func TestSweepDeletesOnlyOldImagesNoProductUses(t *testing.T) {
 	}
 	if files, _ := bucketContents(t, db.Database); len(files) != 2 {
 		t.Errorf("files %v after a failed sweep, want 2", files)
-	}
-}
-
-func TestMoveFromDirMovesOldImagesIntoGridFSOnce(t *testing.T) {
-	db := testDB(t)
-	ctx := context.Background()
-	s := uploads.New(db.Database, db.Reads, 5<<20)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dir := filepath.Join(t.TempDir(), "images")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	pngName, jpgName := "0123456789abcdef0123456789abcdef.png", "fedcba9876543210fedcba9876543210.jpg"
-	jpg := picture(t, 8, 8, func(w io.Writer, m image.Image) error { return jpeg.Encode(w, m, nil) })
-	write := func(name string, data []byte) {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(pngName, pngData(t))
-	write(jpgName, jpg)
-	write("notes.txt", []byte("not ours"))
-	write("00000000000000000000000000000000.png", []byte("text pretending to be a PNG"))
-
-	n, err := s.MoveFromDir(ctx, dir, logger)
-	if err != nil || n != 2 {
-		t.Fatalf("MoveFromDir = %d, %v; want the 2 images", n, err)
-	}
-	st, err := s.Stat(ctx, jpgName)
-	if err != nil || st.ContentType != "image/jpeg" {
-		t.Fatalf("moved jpeg: %+v, %v", st, err)
-	}
-	if data, err := s.Load(ctx, st); err != nil || !bytes.Equal(data, jpg) {
-		t.Errorf("moved jpeg reads back as %d bytes, %v", len(data), err)
-	}
-	left, _ := os.ReadDir(dir)
-	var names []string
-	for _, e := range left {
-		names = append(names, e.Name())
-	}
-	if !slices.Equal(names, []string{"00000000000000000000000000000000.png", "notes.txt"}) {
-		t.Errorf("left in the directory: %v; want only what is not an image", names)
-	}
-
-	// Once: a second start moves nothing. A file moved before a crash (in GridFS and still on
-	// disk) is only deleted from disk.
-	write(pngName, pngData(t))
-	if n, err := s.MoveFromDir(ctx, dir, logger); err != nil || n != 1 {
-		t.Errorf("second MoveFromDir = %d, %v; want the re-appeared file counted once", n, err)
-	}
-	if files, _ := bucketContents(t, db.Database); !slices.Equal(files, []string{pngName, jpgName}) {
-		t.Errorf("GridFS holds %v", files)
-	}
-
-	// With only images in it, the directory itself goes, so later starts find nothing to do.
-	for _, name := range []string{"notes.txt", "00000000000000000000000000000000.png"} {
-		os.Remove(filepath.Join(dir, name))
-	}
-	if _, err := s.MoveFromDir(ctx, dir, logger); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("the emptied directory is still there: %v", err)
-	}
-	if n, err := s.MoveFromDir(ctx, dir, logger); err != nil || n != 0 {
-		t.Errorf("MoveFromDir without a directory = %d, %v", n, err)
 	}
 }

@@ -1,4 +1,6 @@
-package database
+//go:build !noembedded
+
+package embedded
 
 import (
 	"context"
@@ -16,17 +18,17 @@ import (
 	_ "modernc.org/sqlite" // the SQLite driver FerretDB itself uses; IndexIDs opens its files
 )
 
-// Embedded is a FerretDB v1 server (SQLite handler) running inside the app's process.
-type Embedded struct {
+// Server is a FerretDB v1 server (SQLite handler) running inside the app's process.
+type Server struct {
 	dir  string
 	addr string
 	stop context.CancelFunc
 	done chan struct{}
 }
 
-// StartEmbedded starts FerretDB with its files under dir, listening on addr, or on a free port of
+// Start starts FerretDB with its files under dir, listening on addr, or on a free port of
 // the same host when addr is taken (a second copy of the shop, or a real mongod on 27017).
-func StartEmbedded(ctx context.Context, dir, addr string, logger *slog.Logger) (*Embedded, error) {
+func Start(ctx context.Context, dir, addr string, logger *slog.Logger) (*Server, error) {
 	dbDir, err := filepath.Abs(filepath.Join(dir, "db"))
 	if err != nil {
 		return nil, fmt.Errorf("DATA_DIR: %w", err)
@@ -54,7 +56,7 @@ func StartEmbedded(ctx context.Context, dir, addr string, logger *slog.Logger) (
 		return nil, fmt.Errorf("start embedded FerretDB: %w", err)
 	}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	e := &Embedded{dir: dbDir, stop: stop, done: make(chan struct{})}
+	e := &Server{dir: dbDir, stop: stop, done: make(chan struct{})}
 	go func() {
 		defer close(e.done)
 		_ = f.Run(runCtx)
@@ -69,12 +71,12 @@ func StartEmbedded(ctx context.Context, dir, addr string, logger *slog.Logger) (
 }
 
 // URI is the connection string for database name dbName on the embedded server.
-func (e *Embedded) URI(dbName string) string {
+func (e *Server) URI(dbName string) string {
 	return "mongodb://" + e.addr + "/" + dbName
 }
 
 // Stop closes the listener and the SQLite files, and waits until both are done.
-func (e *Embedded) Stop() {
+func (e *Server) Stop() {
 	e.stop()
 	<-e.done
 }
@@ -83,7 +85,7 @@ func (e *Embedded) Stop() {
 // _ferretdb_sjson->"_id", but its queries filter on _ferretdb_sjson->'$._id', so SQLite never uses
 // that index and every lookup by _id scans the table. An expression index on exactly the filtered
 // expression makes those lookups independent of the collection's size (see bench/).
-func (e *Embedded) IndexIDs(ctx context.Context, dbName string) error {
+func (e *Server) IndexIDs(ctx context.Context, dbName string) error {
 	file := filepath.Join(e.dir, dbName+".sqlite")
 	conn, err := sql.Open("sqlite", (&url.URL{Scheme: "file", Path: file, RawQuery: "_pragma=busy_timeout(10000)"}).String())
 	if err != nil {

@@ -1,0 +1,47 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// job is periodic work: run reports how many things it did (documents deleted, ...).
+type job struct {
+	name  string
+	every time.Duration
+	run   func(context.Context) (int64, error)
+}
+
+// runJobs runs each job once now, one after the other, before the shop serves (so start-up work
+// does not mix with the first requests), then every job.every, each in its own goroutine, until
+// ctx is done. Every run is logged alike: a failure as a warning (tried again at the next tick),
+// work done at Info, nothing when there was nothing to do. Like miniflux's scheduler.
+func runJobs(ctx context.Context, logger *slog.Logger, jobs []job) {
+	run := func(j job) {
+		n, err := j.run(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("periodic job failed", "job", j.name, "err", err)
+		case n > 0:
+			logger.Info("periodic job done", "job", j.name, "count", n)
+		}
+	}
+	for _, j := range jobs {
+		run(j)
+	}
+	for _, j := range jobs {
+		go func() {
+			t := time.NewTicker(j.every)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					run(j)
+				}
+			}
+		}()
+	}
+}
