@@ -216,7 +216,7 @@ func TestStartUpCopiesStoredImagesIntoTheNodeAppFolder(t *testing.T) {
 	cfg.MongoURI = apptest.Embedded().URI(first.Config.MongoDB)
 	cfg.DataDir = t.TempDir()
 	cfg.NodeAppPublicDir = public
-	apptest.StartExternal(t, cfg)
+	apptest.StartExternal(t, cfg, database.SharedWriterForTests()) // a second instance, as apptest.StartBeside starts it
 
 	if got, err := os.ReadFile(filepath.Join(public, filepath.FromSlash(imageURL))); err != nil || !bytes.Equal(got, img) {
 		t.Fatalf("the stored image's copy: %v (%d bytes, want %d)", err, len(got), len(img))
