@@ -276,3 +276,32 @@ func TestShopPagesHaveHeadingsNamedNavigationsAndLessonLinks(t *testing.T) {
 	c.LoginDemo()
 	mustContain(t, c.Get("/cart").Body, `href="/lessons#step-9"`)
 }
+
+// The options sandbox earns step 6 with any request it runs and step 12 with the race (the
+// stale write-back is what saving before the redirect avoids); a refused form earns nothing.
+func TestOptionsSandboxTicksSteps6And12(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	c := shop.Client(t)
+	expectTicked(t, c)
+
+	apptest.ExpectStatus(t, sandboxAction(t, c, "race", sandboxForm()), http.StatusUnprocessableEntity) // no stored sandbox session yet
+	apptest.ExpectStatus(t, sandboxAction(t, c, "set", sandboxForm("resave", "maybe")), http.StatusUnprocessableEntity)
+	expectTicked(t, c)
+	if ck := c.Cookie("connect.sid"); ck != nil {
+		t.Errorf("refused sandbox forms started a shop session: %v", ck)
+	}
+
+	apptest.ExpectStatus(t, sandboxAction(t, c, "nothing", sandboxForm()), http.StatusOK)
+	expectTicked(t, c, "6")
+	apptest.ExpectStatus(t, sandboxAction(t, c, "set", sandboxForm("resave", "true")), http.StatusOK)
+	expectTicked(t, c, "6")
+	apptest.ExpectStatus(t, sandboxAction(t, c, "race", sandboxForm("resave", "true")), http.StatusOK)
+	expectTicked(t, c, "6", "12")
+
+	// The memory store's race ticks too, for a visitor who starts there.
+	m := shop.Client(t)
+	form := sandboxForm("store", "memory")
+	apptest.ExpectStatus(t, sandboxAction(t, m, "set", form), http.StatusOK)
+	apptest.ExpectStatus(t, sandboxAction(t, m, "race", form), http.StatusOK)
+	expectTicked(t, m, "6", "12")
+}
