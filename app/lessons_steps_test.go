@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -275,6 +276,59 @@ func TestShopPagesHaveHeadingsNamedNavigationsAndLessonLinks(t *testing.T) {
 	mustContain(t, c.Get("/signup").Body, `<h1 class="auth-title">Signup</h1>`)
 	c.LoginDemo()
 	mustContain(t, c.Get("/cart").Body, `href="/lessons#step-9"`)
+}
+
+// A source page numbers its lines: line N of the page is line N of the file, and its number
+// links to itself (#LN), across the pieces the functions' marks split the file into.
+func TestLessonSourcePageNumbersItsLines(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	const file = "controllers/render.go"
+	src, err := os.ReadFile(filepath.Join("..", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Split(strings.TrimSuffix(string(src), "\n"), "\n")
+	page := parseHTML(t, shop.Client(t).Get("/lessons/source/"+file).Body)
+	lines := htmlElements(page, func(n *html.Node) bool { return htmlHasClass(n, "line") })
+	if len(lines) != len(want) {
+		t.Fatalf("the page shows %d lines, the file has %d", len(lines), len(want))
+	}
+	for i, line := range lines {
+		n := strconv.Itoa(i + 1)
+		num := htmlElements(line, func(n *html.Node) bool { return htmlHasClass(n, "ln") })
+		code := htmlElements(line, func(n *html.Node) bool { return htmlHasClass(n, "cl") })
+		if len(num) != 1 || len(code) != 1 {
+			t.Fatalf("line %s is not a number and code: %d numbers, %d code spans", n, len(num), len(code))
+		}
+		id, _ := htmlAttr(num[0], "id")
+		links := htmlElements(num[0], htmlTag("a"))
+		href := ""
+		if len(links) == 1 {
+			href, _ = htmlAttr(links[0], "href")
+		}
+		if got := strings.TrimSpace(htmlTextOf(num[0])); got != n || id != "L"+n || href != "#L"+n {
+			t.Errorf("line %s is numbered %q (id %q, link %q)", n, got, id, href)
+		}
+		if got := strings.TrimSuffix(htmlTextOf(code[0]), "\n"); got != want[i] {
+			t.Errorf("line %s shows %q, the file has %q", n, got, want[i])
+		}
+	}
+}
+
+// htmlTextOf is the text inside n.
+func htmlTextOf(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return b.String()
 }
 
 // The options sandbox earns step 6 with any request it runs and step 12 with the race (the
