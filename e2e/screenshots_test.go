@@ -32,7 +32,7 @@ func TestScreenshots(t *testing.T) {
 	j.openOK("/lessons/session")
 	j.setLessonValue("color", "blue", false)
 	shots["session-lab.png"] = j.screenshot(desktopWidth, desktopHeight)
-	eval[any](j, one("#what-happened")+".scrollIntoView()")
+	eval[any](j, one("#what-happened")+".scrollIntoView(); window.scrollBy(0, -24)")
 	shots["what-happened.png"] = j.screenshot(desktopWidth, desktopHeight)
 	j.setLessonValue("late", "after the redirect", true)
 	shots["session-lab-redirect-first.png"] = j.screenshot(desktopWidth, desktopHeight)
