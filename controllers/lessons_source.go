@@ -55,11 +55,12 @@ func SourceFormatter() *chromahtml.Formatter {
 }
 
 // fileFormatter is SourceFormatter with line numbers, for a whole file shown in pieces: the
-// piece starting at line base numbers from there, and each number links to itself (#L42). The
-// page's own <pre> surrounds the pieces, so chroma writes none (noPre).
+// piece starting at line base numbers from there. The numbers are plain text, not chroma's
+// linkable ones: a link per 20 px line is a target too small to tap (Lighthouse's target-size).
+// The page's own <pre> surrounds the pieces, so chroma writes none (noPre).
 func fileFormatter(base int) *chromahtml.Formatter {
 	return chromahtml.New(chromahtml.WithClasses(true), chromahtml.WithPreWrapper(noPre{}),
-		chromahtml.WithLineNumbers(true), chromahtml.WithLinkableLineNumbers(true, "L"), chromahtml.BaseLineNumber(base))
+		chromahtml.WithLineNumbers(true), chromahtml.BaseLineNumber(base))
 }
 
 // noPre is a chroma PreWrapper that writes nothing (PreventSurroundingPre would also drop the
