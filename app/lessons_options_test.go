@@ -87,12 +87,17 @@ func TestOptionsSandboxPageOffersTheOptionsAndTheNodeLine(t *testing.T) {
 
 // TestOptionsSandboxSetValueUsesItsOwnCookieAndCollection: the value lands in
 // lessonSandboxSessions under the sandbox.sid cookie's id, the page shows the update command
-// as the driver sent it, and the visitor's shop session document does not change.
+// as the driver sent it, and the visitor's shop session document does not change (once the
+// first sandbox request has stored the step 6 tick there).
 func TestOptionsSandboxSetValueUsesItsOwnCookieAndCollection(t *testing.T) {
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	token := c.CSRF("/lessons/options")
+	apptest.ExpectStatus(t, c.PostForm("/lessons/options/nothing", sandboxForm("_csrf", token)), http.StatusOK)
 	shopSession := shopSessionData(t, shop, c)
+	if !strings.Contains(shopSession, "session-middleware") {
+		t.Fatalf("the first sandbox request did not keep the step 6 tick: shop session %s", shopSession)
+	}
 
 	res := c.PostForm("/lessons/options/set", sandboxForm("_csrf", token))
 	apptest.ExpectStatus(t, res, http.StatusOK)

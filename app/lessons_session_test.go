@@ -301,9 +301,9 @@ func TestSessionLabForgetCookieLeavesTheDocumentOrphaned(t *testing.T) {
 	res := c.Submit("/lessons/session", "/lessons/session/forget-cookie", nil)
 	apptest.ExpectStatus(t, res, http.StatusSeeOther)
 	expires := doc["expires"].(bson.DateTime).Time()
-	want := "/lessons/session?" + url.Values{"orphan": {id[:6]}, "until": {strconv.FormatInt(expires.Unix(), 10)}}.Encode() +
-		"&progress=left-orphan+session-middleware+session-on-server+set-cookie#panel-destroy"
-	if loc := withoutHappened(res.Header.Get("Location")); loc != withoutHappened(want) {
+	want := "/lessons/session?" + url.Values{"orphan": {id[:6]}, "until": {strconv.FormatInt(expires.Unix(), 10)},
+		"progress": {"left-orphan session-middleware session-on-server set-cookie"}}.Encode() + "#panel-destroy"
+	if loc := withoutHappened(res.Header.Get("Location")); loc != want {
 		t.Errorf("Location %q, want %q", loc, want)
 	}
 	if h := setCookieHeader(res, "connect.sid"); !strings.Contains(h, "Max-Age=0") || !strings.Contains(h, "Path=/") {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -105,8 +106,9 @@ func TestTamperedCookieIsRefusedAndTheOldSessionIsLeftAlone(t *testing.T) {
 
 	res := c.PostForm("/lessons/session/tamper", url.Values{"_csrf": {token}})
 	apptest.ExpectStatus(t, res, http.StatusSeeOther)
-	if loc := withoutHappened(res.Header.Get("Location")); !strings.HasPrefix(loc, "/lessons/session?progress=") || !strings.Contains(loc, "&tampered="+id[:6]) || !strings.HasSuffix(loc, "#panel-cookie") {
-		t.Errorf("Location %q", loc)
+	if loc, err := url.Parse(res.Header.Get("Location")); err != nil || loc.Path != "/lessons/session" || loc.Query().Get("tampered") != id[:6] ||
+		loc.Query().Get("progress") == "" || loc.Fragment != "panel-cookie" {
+		t.Errorf("Location %q, want /lessons/session?tampered=%s&progress=...#panel-cookie", res.Header.Get("Location"), id[:6])
 	}
 	bad := c.Cookie("connect.sid").Value
 	dot := strings.LastIndex(good, ".")
@@ -275,4 +277,80 @@ func TestShopPagesHaveHeadingsNamedNavigationsAndLessonLinks(t *testing.T) {
 	mustContain(t, c.Get("/signup").Body, `<h1 class="auth-title">Signup</h1>`)
 	c.LoginDemo()
 	mustContain(t, c.Get("/cart").Body, `href="/lessons#step-9"`)
+}
+
+// A source page numbers its lines: line N of the page is line N of the file, across the pieces
+// the functions' marks split the file into.
+func TestLessonSourcePageNumbersItsLines(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	const file = "controllers/render.go"
+	src, err := os.ReadFile(filepath.Join("..", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Split(strings.TrimSuffix(string(src), "\n"), "\n")
+	page := parseHTML(t, shop.Client(t).Get("/lessons/source/"+file).Body)
+	lines := htmlElements(page, func(n *html.Node) bool { return htmlHasClass(n, "line") })
+	if len(lines) != len(want) {
+		t.Fatalf("the page shows %d lines, the file has %d", len(lines), len(want))
+	}
+	for i, line := range lines {
+		n := strconv.Itoa(i + 1)
+		num := htmlElements(line, func(n *html.Node) bool { return htmlHasClass(n, "ln") })
+		code := htmlElements(line, func(n *html.Node) bool { return htmlHasClass(n, "cl") })
+		if len(num) != 1 || len(code) != 1 {
+			t.Fatalf("line %s is not a number and code: %d numbers, %d code spans", n, len(num), len(code))
+		}
+		if got := strings.TrimSpace(htmlTextOf(num[0])); got != n {
+			t.Errorf("line %s is numbered %q", n, got)
+		}
+		if got := strings.TrimSuffix(htmlTextOf(code[0]), "\n"); got != want[i] {
+			t.Errorf("line %s shows %q, the file has %q", n, got, want[i])
+		}
+	}
+}
+
+// htmlTextOf is the text inside n.
+func htmlTextOf(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return b.String()
+}
+
+// The options sandbox earns step 6 with any request it runs and step 12 with the race (the
+// stale write-back is what saving before the redirect avoids); a refused form earns nothing.
+func TestOptionsSandboxTicksSteps6And12(t *testing.T) {
+	shop := apptest.StartDefault(t)
+	c := shop.Client(t)
+	expectTicked(t, c)
+
+	apptest.ExpectStatus(t, sandboxAction(t, c, "race", sandboxForm()), http.StatusUnprocessableEntity) // no stored sandbox session yet
+	apptest.ExpectStatus(t, sandboxAction(t, c, "set", sandboxForm("resave", "maybe")), http.StatusUnprocessableEntity)
+	expectTicked(t, c)
+	if ck := c.Cookie("connect.sid"); ck != nil {
+		t.Errorf("refused sandbox forms started a shop session: %v", ck)
+	}
+
+	apptest.ExpectStatus(t, sandboxAction(t, c, "nothing", sandboxForm()), http.StatusOK)
+	expectTicked(t, c, "6")
+	apptest.ExpectStatus(t, sandboxAction(t, c, "set", sandboxForm("resave", "true")), http.StatusOK)
+	expectTicked(t, c, "6")
+	apptest.ExpectStatus(t, sandboxAction(t, c, "race", sandboxForm("resave", "true")), http.StatusOK)
+	expectTicked(t, c, "6", "12")
+
+	// The memory store's race ticks too, for a visitor who starts there.
+	m := shop.Client(t)
+	form := sandboxForm("store", "memory")
+	apptest.ExpectStatus(t, sandboxAction(t, m, "set", form), http.StatusOK)
+	apptest.ExpectStatus(t, sandboxAction(t, m, "race", form), http.StatusOK)
+	expectTicked(t, m, "6", "12")
 }

@@ -51,9 +51,15 @@ func TestSettingALabValueShowsTheCookieCommandsAndDecision(t *testing.T) {
 		"new", "insert sessions", `"`+id[:6]+`…"`, "lesson:",
 		"inserted: something was put in a new session",
 		"connect.sid=s%3A"+id[:6]+"…", "HttpOnly",
-		// and the page the redirect landed on: the cookie came back and nothing was written
-		"GET /lessons/session", "found", "find sessions")
+		// and the page the redirect landed on: the cookie came back, the value was read back,
+		// which ticks steps 9 and 10: only those ticks are written
+		"GET /lessons/session", "found", "find sessions", "updated: the request changed lessonProgress")
 	mustNotContain(t, page.Body, id)
+
+	// A reload changes nothing: nothing is written (resave: false).
+	text = panelText(t, c.Get("/lessons/session").Body)
+	mustContain(t, text, "GET /lessons/session", "found", "find sessions", "not written: nothing in the session changed")
+	mustNotContain(t, text, "update sessions", "POST ")
 }
 
 func TestOnlyYourOwnSessionsCommandsAreShown(t *testing.T) {

@@ -132,7 +132,7 @@ func TestFormsAnswer503WhenTheDatabaseIsDown(t *testing.T) {
 	outage.restart()
 	waitHealthy(t, shop.Client(t))
 	c := shop.Client(t)
-	expectSeeOther(t, c.Submit("/lessons/session", "/lessons/session/value", fields), "/lessons/session#panel-document")
+	expectSeeOther(t, c.Submit("/lessons/session", "/lessons/session/value", fields), savedTo)
 	if c.Cookie("connect.sid") == nil {
 		t.Error("the lab stored no session after recovery")
 	}

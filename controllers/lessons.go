@@ -61,7 +61,7 @@ var lessonSteps = []lessonStep{
 	{ID: "session-middleware", Title: "app.use(session({secret, resave}))",
 		Node:  "app.use(session({secret: 'my secret', resave: false, saveUninitialized: false}))",
 		Do:    "See where every page passes through the session middleware, and try <code>resave</code> and <code>saveUninitialized</code> in the options sandbox.",
-		Panel: "/lessons/options", How: "ticked when your browser has sent a session cookie that the middleware verified with the secret",
+		Panel: "/lessons/options", How: "ticked when your browser has sent a session cookie that the middleware verified with the secret, or has run a request in the options sandbox",
 		Code: sourceSnippet{File: "routes/routes.go", Func: "New", Lines: []string{"d.Sessions.Middleware("}}},
 	{ID: "session-set", Title: "req.session.key = value",
 		Node:  "req.session.isLoggedIn = true",
@@ -71,7 +71,7 @@ var lessonSteps = []lessonStep{
 	{ID: "cookie-generated", Title: "The session cookie is generated automatically",
 		Node:  "Set-Cookie: connect.sid=s%3A…",
 		Do:    "Forget your cookie (or start without one) and set a value in the lab: the first save of a new session sends a <code>connect.sid</code> cookie you never set yourself (\"What just happened\" shows the <code>Set-Cookie</code>).",
-		Panel: "/lessons/session#panel-set", How: "ticked when a value you set has started a session for a browser that had none",
+		Panel: "/lessons/session#panel-set", How: "ticked when the lab has started a new session for your browser and sent its cookie unasked: the first value you set, or the page after Tamper, Forget or Destroy, which keeps your ticks in a new session",
 		Code: sourceSnippet{File: "controllers/render.go", Func: "saveSession", Lines: []string{"sessions.Default(c).Save()"}}},
 	{ID: "session-get", Title: "Reading req.session.key back",
 		Node:  "req.session.isLoggedIn",
@@ -91,8 +91,8 @@ var lessonSteps = []lessonStep{
 		Needs: []string{markOrphan, markDestroyed}},
 	{ID: "save-before-redirect", Title: "req.session.save(cb) before a redirect",
 		Node:  "req.session.save(err => res.redirect('/'))",
-		Do:    "Set a value with <em>redirect first</em>: the next page is read before the slow store has written it. Reload and it is there.",
-		Panel: "/lessons/session#panel-set", How: "ticked when a page has been read before the value it redirected for had arrived",
+		Do:    "Set a value with <em>redirect first</em>: the next page is read before the slow store has written it. Reload and it is there. Or watch the race in <a href=\"/lessons/options#options-form\">the options sandbox</a>: a second request that saves a stale session overwrites the value.",
+		Panel: "/lessons/session#panel-set", How: "ticked when a page has been read before the value it redirected for had arrived, or when you have watched the race in the options sandbox",
 		Code: sourceSnippet{File: "controllers/render.go", Func: "redirect", Lines: []string{"saveSession(c)", "ctl.redirectWithoutSaving(c, to)"}}},
 }
 

@@ -90,6 +90,12 @@ func (ctl *Controllers) PostOptionsSandbox(action sandbox.Action) gin.HandlerFun
 		if res.Cookie != nil {
 			http.SetCookie(c.Writer, res.Cookie) // what express-session's onHeaders listener does
 		}
+		// The ticks go into the visitor's shop session (the only thing the sandbox writes there):
+		// any request run through the middleware is step 6, the race is step 12's lost write.
+		earn(c, "session-middleware")
+		if action == sandbox.ActionRace {
+			earn(c, "save-before-redirect")
+		}
 		data := ctl.optionsPage(c, f)
 		data.Result, data.Action = &res, action
 		ctl.render(c, http.StatusOK, "lessons/options", data)

@@ -113,6 +113,11 @@ func (ctl *Controllers) GetSessionLab(c *gin.Context) {
 	}
 	if data.Orphan != nil || data.Destroyed != "" || data.Tampered != "" {
 		progressFromURL(c)
+		// The ticks brought across start a new session on this page: the store saves it, and
+		// its connect.sid cookie comes with this answer without being asked for.
+		if s := sessions.Default(c); s.ID() == "" && len(progressOf(s)) > 0 {
+			earn(c, "cookie-generated")
+		}
 	}
 	ctl.earnFromLab(c, data)
 	ctl.render(c, http.StatusOK, "lessons/session", data)

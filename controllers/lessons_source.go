@@ -54,6 +54,22 @@ func SourceFormatter() *chromahtml.Formatter {
 	return chromahtml.New(chromahtml.WithClasses(true), chromahtml.PreventSurroundingPre(true))
 }
 
+// fileFormatter is SourceFormatter with line numbers, for a whole file shown in pieces: the
+// piece starting at line base numbers from there. The numbers are plain text, not chroma's
+// linkable ones: a link per 20 px line is a target too small to tap (Lighthouse's target-size).
+// The page's own <pre> surrounds the pieces, so chroma writes none (noPre).
+func fileFormatter(base int) *chromahtml.Formatter {
+	return chromahtml.New(chromahtml.WithClasses(true), chromahtml.WithPreWrapper(noPre{}),
+		chromahtml.WithLineNumbers(true), chromahtml.BaseLineNumber(base))
+}
+
+// noPre is a chroma PreWrapper that writes nothing (PreventSurroundingPre would also drop the
+// line numbers).
+type noPre struct{}
+
+func (noPre) Start(bool, string) string { return "" }
+func (noPre) End(bool) string           { return "" }
+
 // readSource returns an embedded Go file; test files and anything but .go are not served.
 func (ctl *Controllers) readSource(file string) ([]byte, error) {
 	if ctl.Sources == nil || !fs.ValidPath(file) || path.Ext(file) != ".go" || strings.HasSuffix(file, "_test.go") {
@@ -230,7 +246,7 @@ func highlightFile(src string, funcs []goFunc) (template.HTML, error) {
 		if err != nil {
 			return err
 		}
-		return SourceFormatter().Format(&buf, styles.Get(SourceStyle), it)
+		return fileFormatter(from).Format(&buf, styles.Get(SourceStyle), it)
 	}
 	next := 1
 	for _, f := range funcs {

@@ -58,8 +58,9 @@ func (j *journey) axeCheck(axe, what string) {
 }
 
 // TestEveryPageHasNoAxeViolations runs axe-core on every page of the shop and the lessons,
-// anonymous and logged in, at 1280 and 390 px wide, and on the lab and the login form showing a
-// validation error. Any violation fails.
+// anonymous and logged in, at 1280 and 390 px wide, on the lab and the login form showing a
+// validation error, and on the lab's and the sandbox's panels that follow an action. Any
+// violation fails.
 func TestEveryPageHasNoAxeViolations(t *testing.T) {
 	axe := axeSource(t)
 	for _, width := range []struct {
@@ -70,7 +71,7 @@ func TestEveryPageHasNoAxeViolations(t *testing.T) {
 			j := startJourney(t)
 			j.viewport(width.w, width.h)
 			for _, p := range []string{"/", "/products", "/products/" + demoProductID(t, j), "/login", "/signup", "/reset",
-				"/lessons", "/lessons/cookie", "/lessons/session", "/lessons/course", "/lessons/source/controllers/render.go#redirect",
+				"/lessons", "/lessons/cookie", "/lessons/session", "/lessons/options", "/lessons/course", "/lessons/source/controllers/render.go#redirect",
 				"/no-such-page"} {
 				j.open(p)
 				j.axeCheck(axe, p)
@@ -84,6 +85,13 @@ func TestEveryPageHasNoAxeViolations(t *testing.T) {
 			}
 			j.mustExist(".user-message--error")
 			j.axeCheck(axe, "/lessons/session with a validation error")
+			// The panels that only an action shows: What just happened, the sandbox's results.
+			j.setLessonValue("color", "blue", false)
+			j.mustExist("#what-happened")
+			j.axeCheck(axe, "/lessons/session after set a value")
+			j.openOK("/lessons/options")
+			j.raceWith("true")
+			j.axeCheck(axe, "/lessons/options after the race")
 			j.openOK("/login")
 			j.fill("#email", "nobody@example.com")
 			j.fill("#password", "wrong")

@@ -78,15 +78,34 @@ func TestLessonJourneyTicksEveryStep(t *testing.T) {
 	j.expectTicked()
 }
 
-// The layout defects of the lesson pages: radios beside their labels, buttons side by side with a
-// gap and of their own widths, the forms on the text column, headers and JSON not cut inside a
-// token (at 1280 and 390 px).
+// box is an element's getBoundingClientRect.
+type box struct{ Left, Right, Top, Bottom, Width, Height float64 }
+
+func (j *journey) box(sel string) box {
+	j.t.Helper()
+	return eval[box](j, `(() => { const r = `+one(sel)+`.getBoundingClientRect();
+		return {Left: r.left, Right: r.right, Top: r.top, Bottom: r.bottom, Width: r.width, Height: r.height} })()`)
+}
+
+// apart is the gap between two buttons: horizontal when they share a row, else vertical.
+func apart(a, b box) float64 {
+	if a.Top == b.Top {
+		return b.Left - a.Right
+	}
+	return b.Top - a.Bottom
+}
+
+// The layout defects of the lesson pages: radios beside their labels, "Forget the cookie" and
+// "Destroy the session" of equal widths with a gap, the cookie lesson's two buttons on one line
+// with a gap, the forms on the text column, headers and JSON not cut inside a token (at 1280 and
+// 390 px).
 func TestLessonFormsLineUpAndTokensStayWhole(t *testing.T) {
 	j := startJourney(t)
+	j.openOK("/lessons/session")
+	j.setLessonValue("color", "blue", false) // a stored session: the lab shows its document
 	for _, width := range []int64{desktopWidth, 390} {
 		j.viewport(width, desktopHeight)
 		j.openOK("/lessons/session")
-		j.reload()
 		// Each radio button sits on the line of its label text.
 		for _, id := range []string{"mode-save", "mode-redirect-first"} {
 			dy := eval[float64](j, `(() => { const r = document.getElementById("`+id+`"), l = r.closest("label");
@@ -100,30 +119,53 @@ func TestLessonFormsLineUpAndTokensStayWhole(t *testing.T) {
 				t.Errorf("at %d px the radio %s is not on its label's line (vertical offset %.0f)", width, id, dy)
 			}
 		}
-		// Forget and Destroy: side by side (or wrapped) with a gap, never touching.
-		gap := eval[float64](j, `(() => { const a = document.getElementById("forget-cookie").getBoundingClientRect(), b = document.getElementById("destroy-session").getBoundingClientRect();
-			return a.top === b.top ? b.left - a.right : b.top - a.bottom })()`)
-		if gap < 8 {
+		// Forget and Destroy: the same width, side by side (or stacked on a phone) with a gap,
+		// the first on the text column's left edge.
+		forget, destroy := j.box("#forget-cookie"), j.box("#destroy-session")
+		if d := forget.Width - destroy.Width; d < -0.5 || d > 0.5 {
+			t.Errorf("at %d px Forget is %.1f px and Destroy %.1f px wide, want equal widths", width, forget.Width, destroy.Width)
+		}
+		if gap := apart(forget, destroy); gap < 8 {
 			t.Errorf("at %d px Forget and Destroy are %.0f px apart, want a gap", width, gap)
 		}
+		if forget.Height != destroy.Height {
+			t.Errorf("at %d px Forget is %.0f px and Destroy %.0f px high (a label wrapped)", width, forget.Height, destroy.Height)
+		}
+		if width == desktopWidth && forget.Top != destroy.Top {
+			t.Errorf("at %d px Forget (top %.0f) and Destroy (top %.0f) are not side by side", width, forget.Top, destroy.Top)
+		}
+		text := j.box("#panel-destroy p:not(.lab-source)")
+		if d := forget.Left - text.Left; d < -1 || d > 1 {
+			t.Errorf("at %d px Forget is %.0f px off the text column", width, d)
+		}
+		if destroy.Right > text.Right+1 {
+			t.Errorf("at %d px Destroy sticks out of the text column (right %.0f > %.0f)", width, destroy.Right, text.Right)
+		}
 		// The form starts on the text column's left edge.
-		if d := eval[float64](j, `document.getElementById("lesson-form").getBoundingClientRect().left - document.querySelector("#panel-set p").getBoundingClientRect().left`); d < -1 || d > 1 {
+		if d := j.box("#lesson-form").Left - j.box("#panel-set p").Left; d < -1 || d > 1 {
 			t.Errorf("at %d px the lab's form is %.0f px off the text column", width, d)
 		}
 		// No line of the document or of a header is broken inside a token: every pre keeps its lines.
-		for _, sel := range []string{"#session-document"} {
-			if wraps := eval[bool](j, `(() => { const p = document.querySelector("`+sel+`"); return getComputedStyle(p).whiteSpace !== "pre" })()`); wraps {
-				t.Errorf("at %d px %s wraps its lines", width, sel)
-			}
+		if wraps := eval[bool](j, `getComputedStyle(`+one("#session-document")+`).whiteSpace !== "pre"`); wraps {
+			t.Errorf("at %d px the session document wraps its lines", width)
 		}
+
+		// The cookie lesson: Set cookie on the form's left edge, Delete beside it on the same
+		// line (same top, same height), with a gap.
 		j.openOK("/lessons/cookie")
-		gap = eval[float64](j, `(() => { const a = document.querySelector('form[action="/lessons/cookie"] button[type="submit"]').getBoundingClientRect(),
-			b = document.querySelector('button[formaction="/lessons/cookie/delete"]').getBoundingClientRect();
-			return a.top === b.top ? b.left - a.right : b.top - a.bottom })()`)
-		if gap < 8 {
+		set, del := j.box(`form[action="/lessons/cookie"] button[type="submit"]:not([formaction])`), j.box(`button[formaction="/lessons/cookie/delete"]`)
+		if set.Top != del.Top || set.Height != del.Height {
+			t.Errorf("at %d px Set cookie (top %.0f, height %.0f) and Delete the cookie (top %.0f, height %.0f) are not aligned",
+				width, set.Top, set.Height, del.Top, del.Height)
+		}
+		if gap := del.Left - set.Right; gap < 8 {
 			t.Errorf("at %d px Set cookie and Delete the cookie are %.0f px apart, want a gap", width, gap)
 		}
-		if d := eval[float64](j, `document.querySelector(".lesson-form").getBoundingClientRect().left - document.querySelector("main.lesson > p").getBoundingClientRect().left`); d < -1 || d > 1 {
+		form := j.box(".lesson-form")
+		if d := set.Left - form.Left; d < -1 || d > 1 {
+			t.Errorf("at %d px Set cookie is %.0f px off the form's left edge", width, d)
+		}
+		if d := form.Left - j.box("main.lesson > p").Left; d < -1 || d > 1 {
 			t.Errorf("at %d px the cookie form is %.0f px off the text column", width, d)
 		}
 		if wraps := eval[bool](j, `getComputedStyle(document.getElementById("raw-cookie-header")).whiteSpace !== "pre"`); wraps {

@@ -14,8 +14,9 @@ import (
 const screenshotDir = "../docs/screenshots"
 
 // TestScreenshots takes the pictures of docs/README.md: the home page and the drawer, the lesson
-// steps and the course map at 1280 and 375 px, the session lab after each action, and a source
-// page. It always takes and checks them; with -update-screenshots it also writes them:
+// steps and the course map at 1280 and 375 px, the session lab after each action with "What just
+// happened" after the first, and a source page. It always takes and checks them; with
+// -update-screenshots it also writes them:
 //
 //	go test ./e2e -run TestScreenshots -update-screenshots
 func TestScreenshots(t *testing.T) {
@@ -26,11 +27,13 @@ func TestScreenshots(t *testing.T) {
 	j.expectImagesLoaded(".product-item img")
 	shots["home.png"] = j.screenshot(desktopWidth, desktopHeight)
 
-	// The lab after each action, each landing on the panel that changed.
+	// The lab after each action, each landing on the panel that changed; after the first, also
+	// "What just happened" (the POST that started the session, and the page it landed on).
 	j.openOK("/lessons/session")
-	j.reload() // the first visit created the session; now there is a document to show
 	j.setLessonValue("color", "blue", false)
 	shots["session-lab.png"] = j.screenshot(desktopWidth, desktopHeight)
+	eval[any](j, one("#what-happened")+".scrollIntoView(); window.scrollBy(0, -24)")
+	shots["what-happened.png"] = j.screenshot(desktopWidth, desktopHeight)
 	j.setLessonValue("late", "after the redirect", true)
 	shots["session-lab-redirect-first.png"] = j.screenshot(desktopWidth, desktopHeight)
 	j.follow("#tamper-cookie")
