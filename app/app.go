@@ -68,6 +68,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, db *databa
 }
 
 func (a *App) build(ctx context.Context) error {
+	if err := models.EnsureIndexes(ctx, a.DB.Database); err != nil {
+		return err
+	}
 	err := a.seedDemo(ctx)
 	if err != nil {
 		return err
@@ -122,6 +125,8 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	a.logMailDestination()
+	// The index documents learn what the Node course app wrote (models/reindex.go).
+	a.Models.RunReindexers(bg, a.Logger)
 	go a.Models.LoginAttempts.RunSweeper(bg, sweepEvery, a.Logger)
 	go a.Models.ResetRequests.RunSweeper(bg, sweepEvery, a.Logger)
 	// Uploaded images live in GridFS, so every instance serves them; an earlier version kept

@@ -88,7 +88,7 @@ func (ctl *Controllers) GetSignup(c *gin.Context) {
 // and send the visitor to the login form. The unique index on email decides whether the address
 // is taken, so two simultaneous signups cannot both succeed.
 func (ctl *Controllers) PostSignup(c *gin.Context) {
-	email := models.NormalizeEmail(postForm(c, "email"))
+	email := strings.TrimSpace(postForm(c, "email")) // stored as typed (models.UserModel.Create)
 	password := postForm(c, "password")
 
 	var errs formErrors

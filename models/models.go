@@ -3,7 +3,9 @@
 package models
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -30,14 +32,26 @@ type Models struct {
 // New binds the models to the shop's database: db for writes (and reads in step with them),
 // reads for the pages' read-only queries (see database.DB for why there are two).
 func New(db, reads *mongo.Database) *Models {
-	return &Models{
-		Products:      &ProductModel{coll: db.Collection(database.Products), reads: reads.Collection(database.Products)},
-		Users:         &UserModel{coll: db.Collection(database.Users), reads: reads.Collection(database.Users)},
+	m := &Models{
+		Products: &ProductModel{coll: db.Collection(database.Products), reads: reads.Collection(database.Products)},
+		Users: &UserModel{coll: db.Collection(database.Users), reads: reads.Collection(database.Users),
+			emails: db.Collection(database.UserEmails), emailReads: reads.Collection(database.UserEmails)},
 		Mails:         &MailModel{coll: db.Collection(database.Mails)},
 		LoginAttempts: &LoginAttemptModel{coll: db.Collection(database.LoginAttempts)},
 		ResetRequests: &ResetRequestModel{coll: db.Collection(database.ResetRequests)},
-		Orders:        &OrderModel{coll: db.Collection(database.Orders), reads: reads.Collection(database.Orders)},
+		Orders: &OrderModel{coll: db.Collection(database.Orders), reads: reads.Collection(database.Orders),
+			byUser: db.Collection(database.UserOrders), byUserReads: reads.Collection(database.UserOrders)},
 	}
+	m.Users.emailIndex = reindexer{name: database.UserEmails, pass: m.Users.reindexEmails}
+	m.Orders.index = reindexer{name: database.UserOrders, pass: m.Orders.reindex}
+	return m
+}
+
+// RunReindexers keeps the index documents complete in the background until ctx is done:
+// they list what the Node course app writes too (reindex.go).
+func (m *Models) RunReindexers(ctx context.Context, logger *slog.Logger) {
+	go m.Users.emailIndex.run(ctx, logger)
+	go m.Orders.index.run(ctx, logger)
 }
 
 // ParseID turns a URL or form value into an ObjectID. Anything that is not 24 hex digits is
