@@ -35,8 +35,8 @@ type CartItem struct {
 
 // UserModel owns the queries on users.
 type UserModel struct {
-	coll   *mongo.Collection // writes, and the cart's compare-and-swap reads
-	reads  *mongo.Collection // the pages' reads (pooled)
+	coll       *mongo.Collection // writes, and the cart's compare-and-swap reads
+	reads      *mongo.Collection // the pages' reads (pooled)
 	emails     *mongo.Collection // the userEmails index (user_email.go): writes
 	emailReads *mongo.Collection // and lookups (pooled)
 
