@@ -18,7 +18,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,6 +32,9 @@ type options struct {
 	binary      string
 	only        string
 	keep        bool
+	scale       bool
+	scaleFactor float64
+	samples     int
 }
 
 func main() {
@@ -44,7 +46,14 @@ func main() {
 	flag.StringVar(&o.binary, "binary", "", "a built shop binary (default: go build one)")
 	flag.StringVar(&o.only, "only", "", "run only scenarios whose name contains this")
 	flag.BoolVar(&o.keep, "keep", false, "keep the scratch directory (the shop's data and logs)")
+	flag.BoolVar(&o.scale, "scale", false, "the scale benchmark instead (scale.go): the same pages at 1% and 100% of a large shop")
+	flag.Float64Var(&o.scaleFactor, "scale-factor", 1, "with -scale: the large size as a fraction of 20,000 products (1 = the issue's size)")
+	flag.IntVar(&o.samples, "samples", 60, "with -scale: requests per measured row")
 	flag.Parse()
+	run := run
+	if o.scale {
+		run = runScale
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "shopload:", err)
 		os.Exit(1)
@@ -65,15 +74,9 @@ func run(o options) error {
 	} else {
 		defer os.RemoveAll(scratch)
 	}
-	bin := o.binary
-	if bin == "" {
-		bin = filepath.Join(scratch, "gin-shop")
-		fmt.Fprintln(os.Stderr, "building the shop:", bin)
-		build := exec.Command("go", "build", "-o", bin, ".")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("go build: %w", err)
-		}
+	bin, err := buildShop(scratch, o.binary)
+	if err != nil {
+		return err
 	}
 	mode := "embedded FerretDB (the default)"
 	if os.Getenv("MONGODB_URI") != "" {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -147,4 +148,19 @@ func numCPU() int {
 		return 0
 	}
 	return strings.Count(string(b), "processor\t:")
+}
+
+// buildShop returns binary, or builds the shop into dir when it is empty.
+func buildShop(dir, binary string) (string, error) {
+	if binary != "" {
+		return binary, nil
+	}
+	bin := filepath.Join(dir, "gin-shop")
+	fmt.Fprintln(os.Stderr, "building the shop:", bin)
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("go build: %w", err)
+	}
+	return bin, nil
 }
