@@ -115,18 +115,20 @@ func (m *OrderModel) listOrder(ctx context.Context, userID, orderID bson.ObjectI
 }
 
 // reindex is the userOrders reindexer's pass: every order listed under its user, nothing else.
-func (m *OrderModel) reindex(ctx context.Context) error {
+func (m *OrderModel) reindex(ctx context.Context) (int, error) {
 	have, err := indexEntries[bson.ObjectID](ctx, m.byUser, "orderIds")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	cur, err := m.coll.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "user.userId", Value: 1}}))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer cur.Close(ctx)
 	want := map[bson.ObjectID]map[bson.ObjectID]bool{}
+	docs := len(have)
 	for cur.Next(ctx) {
+		docs++
 		var o struct {
 			ID   bson.ObjectID `bson:"_id"`
 			User struct {
@@ -142,9 +144,9 @@ func (m *OrderModel) reindex(ctx context.Context) error {
 		want[o.User.UserID][o.ID] = true
 	}
 	if err := cur.Err(); err != nil {
-		return err
+		return 0, err
 	}
-	return syncIndex(ctx, m.byUser, "orderIds", have, want)
+	return docs, syncIndex(ctx, m.byUser, "orderIds", have, want)
 }
 
 // fillCreatedAt dates an order the Node course app wrote (its schema has no createdAt) by

@@ -28,18 +28,21 @@ const (
 	// request that wrote the entry is still writing it. Older dangling entries are leftovers of
 	// a process that died between the two writes, and are dropped.
 	claimGrace = time.Minute
-	cheapPass  = 50 * time.Millisecond
+	// cheapPass: a pass over this many documents or fewer (a few milliseconds) may run on every
+	// lookup that misses.
+	cheapPass = 5000
 )
 
 type reindexer struct {
 	name   string
-	pass   func(ctx context.Context) error
+	pass   func(ctx context.Context) (docs int, err error)
 	flight singleflight.Group
 
 	mu        sync.Mutex
 	lastStart time.Time     // when the last finished pass began
 	lastAt    time.Time     // and ended
 	took      time.Duration // how long it took
+	docs      int           // how many documents it read
 }
 
 // gap is the time between background passes.
@@ -50,13 +53,13 @@ func (r *reindexer) gap() time.Duration {
 }
 
 // due reports whether a pass asked for by a lookup may run now: always while passes are cheap
-// (cheapPass, a few thousand documents), else reindexFactor × the last pass's duration after it
+// (at most cheapPass documents), else reindexFactor × the last pass's duration after it
 // ended. So an account the Node app just made logs in on the first try, and on a large shop a
 // flood of unknown emails still costs at most 1/reindexFactor of the time.
 func (r *reindexer) due() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.took <= cheapPass || time.Since(r.lastAt) >= reindexFactor*r.took
+	return r.docs <= cheapPass || time.Since(r.lastAt) >= reindexFactor*r.took
 }
 
 // catchUp makes sure a pass that started after since has ended, running one if it is due, and
@@ -83,9 +86,9 @@ func (r *reindexer) catchUp(ctx context.Context, since time.Time) (bool, error) 
 func (r *reindexer) runPass(ctx context.Context) error {
 	ch := r.flight.DoChan(r.name, func() (any, error) {
 		start := time.Now()
-		err := r.pass(context.WithoutCancel(ctx))
+		docs, err := r.pass(context.WithoutCancel(ctx))
 		r.mu.Lock()
-		r.lastStart, r.lastAt, r.took = start, time.Now(), time.Since(start)
+		r.lastStart, r.lastAt, r.took, r.docs = start, time.Now(), time.Since(start), docs
 		r.mu.Unlock()
 		return nil, err
 	})

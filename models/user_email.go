@@ -97,18 +97,20 @@ func (m *UserModel) claimLive(ctx context.Context, key string, id bson.ObjectID)
 
 // reindexEmails is the userEmails reindexer's pass: every account listed under its email's
 // key, nothing else.
-func (m *UserModel) reindexEmails(ctx context.Context) error {
+func (m *UserModel) reindexEmails(ctx context.Context) (int, error) {
 	have, err := indexEntries[string](ctx, m.emails, "userIds")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	cur, err := m.coll.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "email", Value: 1}}))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer cur.Close(ctx)
 	want := map[string]map[bson.ObjectID]bool{}
+	docs := len(have)
 	for cur.Next(ctx) {
+		docs++
 		var u struct {
 			ID    bson.ObjectID `bson:"_id"`
 			Email string        `bson:"email"`
@@ -123,7 +125,7 @@ func (m *UserModel) reindexEmails(ctx context.Context) error {
 		want[key][u.ID] = true
 	}
 	if err := cur.Err(); err != nil {
-		return err
+		return 0, err
 	}
-	return syncIndex(ctx, m.emails, "userIds", have, want)
+	return docs, syncIndex(ctx, m.emails, "userIds", have, want)
 }
