@@ -22,6 +22,11 @@ type shopProcess struct {
 }
 
 func startShop(bin, dataDir string) (*shopProcess, error) {
+	return startShopWithin(bin, dataDir, 60*time.Second)
+}
+
+// startShopWithin starts the shop and waits up to limit for /healthz.
+func startShopWithin(bin, dataDir string, limit time.Duration) (*shopProcess, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -47,7 +52,7 @@ func startShop(bin, dataDir string) (*shopProcess, error) {
 	}
 	p := &shopProcess{cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan error, 1)}
 	go func() { p.done <- cmd.Wait(); logFile.Close() }()
-	if err := p.waitFor("/healthz", 60*time.Second); err != nil {
+	if err := p.waitFor("/healthz", limit); err != nil {
 		p.stop()
 		return nil, fmt.Errorf("the shop did not start (log: %s.log): %w", dataDir, err)
 	}
