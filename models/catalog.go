@@ -137,9 +137,12 @@ func newCatalog(products []Product, gen uint64) *catalog {
 func (c *catalogCache) apply(p Product, remove bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gen.Add(1)
 	old := c.current.Load()
-	if old == nil || !old.complete {
+	if old != nil && !old.complete {
+		return // too large to cache: pages query the database
+	}
+	c.gen.Add(1) // a read running now may miss this write: it must not be published
+	if old == nil {
 		return // nothing cached: the next page reads the catalog anyway
 	}
 	products := slices.Clone(old.products)

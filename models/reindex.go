@@ -103,13 +103,14 @@ func (r *reindexer) runPass(ctx context.Context) error {
 // run makes passes in the background until ctx is done.
 func (r *reindexer) run(ctx context.Context, logger *slog.Logger) {
 	for {
-		if err := r.runPass(ctx); err != nil && ctx.Err() == nil {
-			logger.Warn("reindex", "index", r.name, "err", err)
-		}
+		// Waiting first keeps the first pass out of the start-up's way.
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(r.gap()):
+		}
+		if err := r.runPass(ctx); err != nil && ctx.Err() == nil {
+			logger.Warn("reindex", "index", r.name, "err", err)
 		}
 	}
 }
