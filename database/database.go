@@ -35,11 +35,13 @@ const (
 	// Index documents the models keep beside the data, so hot lookups are by _id (models/indexes.go).
 	UserEmails = "userEmails"
 	UserOrders = "userOrders"
+	// Version counters, {_id: "products", v}: how instances learn of each other's product writes.
+	Versions = "versions"
 )
 
 // collections the app creates up front, so their indexes (and the embedded server's SQLite
 // _id index) exist before the first request.
-var collections = []string{Products, Users, Orders, Sessions, Mails, LoginAttempts, ResetRequests, ImageFiles, ImageChunks, UserEmails, UserOrders}
+var collections = []string{Products, Users, Orders, Sessions, Mails, LoginAttempts, ResetRequests, ImageFiles, ImageChunks, UserEmails, UserOrders, Versions}
 
 // Server names the kind of server at the other end, from its buildInfo.
 type Server string

@@ -3,6 +3,7 @@ package models
 import (
 	"bytes"
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/ginshop/ginshop/database"
 )
 
 // The catalog cache. Every shop page shows products, and the course reads them on each request
@@ -20,39 +23,43 @@ import (
 // {_id: value}), so a page would cost time proportional to the catalog. Instead the shop keeps
 // the whole catalog in memory, sorted like the course's list, and cuts pages, a product, a
 // cart's products and an owner's products out of it:
-//   - this instance's own product writes (Create, UpdateOwned, DeleteOwned) are applied to the
-//     copy at once, so an admin sees the change on the very next page without a reload;
-//   - other instances' writes, the Node course app's, or a student's in mongosh show when the
-//     copy is read again. Its gap is max(catalogFresh, reloadFactor × the last read's
-//     duration): a copy older than one gap is read again in the background while pages keep
-//     using it; one older than two gaps (nobody asked for a while) is read again before the page.
-//     A small catalog is read again every second or two, as before; a 20,000-product one (about
-//     0.5 s to read on the embedded database) every few seconds, so reading costs at most
-//     ~1/reloadFactor of one core, and only while pages are asked for;
+//   - this instance's own product writes (Create, UpdateOwned, DeleteOwned, Insert) are applied
+//     to the copy at once, so an admin sees the change on the very next page without a reload;
+//   - every product write also bumps a version document ({_id: "products", v} in the versions
+//     collection). A copy whose version was checked more than catalogFresh ago is checked again
+//     in the background (one read by _id) while pages keep using it, and read again if another
+//     instance changed the version: its writes show within about a second plus one read;
+//   - writes that bump no version (the Node course app's, mongosh's, or a write whose bump was
+//     lost with its process) show when the copy is older than its gap, max(catalogFresh,
+//     reloadFactor × the last read's duration): every second or two on a small catalog, as
+//     before; about every 45 s for 20,000 products (about 1.5 s to read on the embedded
+//     database), so re-reading costs at most ~1/reloadFactor of a core, only while pages are
+//     asked for;
 //   - a product missing from the copy (made elsewhere since the last read) is still found by
 //     ByID, with one query by _id;
 //   - a catalog larger than maxCachedProducts is not cached: the pages query as the course does.
 //
 // Memory: one product costs its strings plus about 200 bytes (the Product value, its place in
-// the id and owner maps); the demo's products about 350 bytes each, 20,000 products with
-// 400-character descriptions about 15 MB, twice that for the moment a fresh copy replaces the
-// old one.
+// the id map); 20,000 products with 200-character descriptions about 10 MB, twice that for the
+// moment a fresh copy replaces the old one.
 
 const (
 	catalogFresh      = time.Second
-	reloadFactor      = 10
+	reloadFactor      = 30
 	maxCachedProducts = 100_000
 )
 
 // catalog is one copy of the products collection, oldest first. A copy is never changed once
 // published: a write makes a new one (copy on write), so pages read it without locks.
 type catalog struct {
-	products []Product // sorted by _id, like the course's list
-	byID     map[bson.ObjectID]int
-	complete bool          // false: more than maxCachedProducts, query the database instead
-	gen      uint64        // the cache generation it was read in
-	readAt   time.Time     // when the read began
-	took     time.Duration // how long the read took
+	products  []Product // sorted by _id, like the course's list
+	byID      map[bson.ObjectID]int
+	complete  bool          // false: more than maxCachedProducts, query the database instead
+	gen       uint64        // the cache generation it was read in
+	version   int64         // the products version document when the read began
+	readAt    time.Time     // when the read began
+	took      time.Duration // how long the read took
+	checkedAt time.Time     // when the version was last found unchanged
 }
 
 type catalogCache struct {
@@ -62,29 +69,40 @@ type catalogCache struct {
 	mu      sync.Mutex // serialises apply, so two writes never publish from the same base
 }
 
+// catalogSource is where the cache reads from.
+type catalogSource struct {
+	products *mongo.Collection // the catalog
+	versions *mongo.Collection // {_id: "products", v}: bumped by every product write of any instance
+}
+
+// version reads the products version (0 before any write made one).
+func (src catalogSource) version(ctx context.Context) (int64, error) {
+	var doc struct {
+		V int64 `bson:"v"`
+	}
+	err := src.versions.FindOne(ctx, bson.D{{Key: "_id", Value: database.Products}}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil
+	}
+	return doc.V, err
+}
+
 // invalidate makes the next request read the catalog again and wait for it (a test that wrote
 // products behind the app's back).
 func (c *catalogCache) invalidate() { c.gen.Add(1) }
 
-// get returns the catalog. A copy of another generation (or none, or one older than twice its
-// gap) is read again and waited for; a copy between one and two gaps old is returned at once
-// while a fresh one is read in the background.
-func (c *catalogCache) get(ctx context.Context, load func(context.Context) ([]Product, error)) (*catalog, error) {
+// get returns the catalog. Without a copy of this generation it reads one and waits for it.
+// With one, it returns it at once, and if its version was last checked more than
+// catalogFresh ago, checks it in the background (see refresh).
+func (c *catalogCache) get(ctx context.Context, src catalogSource) (*catalog, error) {
 	cat := c.current.Load()
 	if cat != nil && cat.gen == c.gen.Load() {
-		age, gap := time.Since(cat.readAt), max(catalogFresh, reloadFactor*cat.took)
-		if age <= gap {
-			return cat, nil
+		if time.Since(cat.checkedAt) > catalogFresh {
+			c.loads.DoChan("catalog", func() (any, error) { return c.refresh(ctx, src, cat) })
 		}
-		if age <= 2*gap {
-			// Old but recent: this page uses it, a fresh copy is read in the background.
-			c.loads.DoChan("catalog", func() (any, error) { return c.load(ctx, load) })
-			return cat, nil
-		}
-		// Older (nobody asked for a while): read it again and wait, so a change made
-		// elsewhere never shows later than 2 × gap.
+		return cat, nil
 	}
-	ch := c.loads.DoChan("catalog", func() (any, error) { return c.load(ctx, load) })
+	ch := c.loads.DoChan("catalog", func() (any, error) { return c.load(ctx, src) })
 	select {
 	case r := <-ch:
 		if r.Err != nil {
@@ -96,20 +114,48 @@ func (c *catalogCache) get(ctx context.Context, load func(context.Context) ([]Pr
 	}
 }
 
+// refresh reads the copy again if the version changed (another instance wrote a product) or the
+// copy is older than its gap, max(catalogFresh, reloadFactor × its read's duration), which is
+// how writes that bump no version (the Node app's, mongosh's) show; otherwise it only notes that
+// the copy was checked.
+func (c *catalogCache) refresh(ctx context.Context, src catalogSource, cat *catalog) (*catalog, error) {
+	ctx = context.WithoutCancel(ctx)
+	v, err := src.version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if v != cat.version || time.Since(cat.readAt) > max(catalogFresh, reloadFactor*cat.took) {
+		return c.load(ctx, src)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.current.Load() == cat {
+		checked := *cat
+		checked.checkedAt = time.Now()
+		c.current.Store(&checked)
+	}
+	return cat, nil
+}
+
 // load reads the catalog and publishes it, unless a write of this instance was applied or the
 // cache invalidated meanwhile (the copy read here may miss it: the next request reads again).
-func (c *catalogCache) load(ctx context.Context, load func(context.Context) ([]Product, error)) (*catalog, error) {
+func (c *catalogCache) load(ctx context.Context, src catalogSource) (*catalog, error) {
 	// The read must not die with the request that happened to start it: others wait for it
 	// too. It is still bounded by the client's operation timeout.
 	ctx = context.WithoutCancel(ctx)
 	gen := c.gen.Load()
 	start := time.Now()
-	products, err := load(ctx)
+	// The version first: a write between the two reads makes the next check read again.
+	v, err := src.version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	products, err := readCatalog(ctx, src.products)
 	if err != nil {
 		return nil, err
 	}
 	cat := newCatalog(products, gen)
-	cat.readAt, cat.took = start, time.Since(start)
+	cat.version, cat.readAt, cat.took, cat.checkedAt = v, start, time.Since(start), start
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen.Load() == gen {
@@ -134,7 +180,7 @@ func newCatalog(products []Product, gen uint64) *catalog {
 // apply publishes a copy with one product put (inserted or replaced) or, with remove, deleted:
 // this instance's own write, seen at once by its next page. Writes made during a read bump the
 // generation, so that read's older copy is not published over this one.
-func (c *catalogCache) apply(p Product, remove bool) {
+func (c *catalogCache) apply(p Product, remove bool, version int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.current.Load()
@@ -159,7 +205,10 @@ func (c *catalogCache) apply(p Product, remove bool) {
 		products = slices.Insert(products, i, p)
 	}
 	cat := newCatalog(products, c.gen.Load())
-	cat.readAt, cat.took = old.readAt, old.took
+	cat.readAt, cat.took, cat.checkedAt, cat.version = old.readAt, old.took, old.checkedAt, old.version
+	if version == old.version+1 {
+		cat.version = version // only this write since the copy was read: no need to read it again
+	}
 	c.current.Store(cat)
 }
 
@@ -191,17 +240,34 @@ func clampPage(n int, total int64, perPage int) int {
 	return n
 }
 
-// readCatalog reads the whole catalog, oldest first, one more than can be cached so that get
-// can tell a catalog that is too large.
-func readCatalog(coll *mongo.Collection) func(context.Context) ([]Product, error) {
-	return func(ctx context.Context) ([]Product, error) {
-		cur, err := coll.Find(ctx, bson.D{},
-			options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(maxCachedProducts+1))
-		if err != nil {
-			return nil, err
-		}
-		products := []Product{}
-		err = cur.All(ctx, &products)
-		return products, err
+// readCatalog reads the whole catalog, one more than can be cached so that get can tell a
+// catalog that is too large, and sorts it oldest first. The sort is done here, not asked of the
+// server: without a sort (or a filter) the embedded database streams the table and stops at
+// the limit, where a sort would make it load and sort every product before sending the first.
+func readCatalog(ctx context.Context, coll *mongo.Collection) ([]Product, error) {
+	cur, err := coll.Find(ctx, bson.D{}, options.Find().SetLimit(maxCachedProducts+1))
+	if err != nil {
+		return nil, err
 	}
+	products := []Product{}
+	if err := cur.All(ctx, &products); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(products, func(a, b Product) int { return bytes.Compare(a.ID[:], b.ID[:]) })
+	return products, nil
+}
+
+// bumpVersion counts a product write in the version document, so other instances read their
+// copy again, and returns the new version (0 if the bump failed: they then catch up by age).
+func bumpVersion(ctx context.Context, versions *mongo.Collection) int64 {
+	var doc struct {
+		V int64 `bson:"v"`
+	}
+	err := versions.FindOneAndUpdate(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: database.Products}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "v", Value: int64(1)}}}},
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&doc)
+	if err != nil {
+		return 0
+	}
+	return doc.V
 }

@@ -33,7 +33,9 @@ type Models struct {
 // reads for the pages' read-only queries (see database.DB for why there are two).
 func New(db, reads *mongo.Database) *Models {
 	m := &Models{
-		Products: &ProductModel{coll: db.Collection(database.Products), reads: reads.Collection(database.Products)},
+		Products: &ProductModel{coll: db.Collection(database.Products), reads: reads.Collection(database.Products),
+			versions: db.Collection(database.Versions),
+			source:   catalogSource{products: reads.Collection(database.Products), versions: reads.Collection(database.Versions)}},
 		Users: &UserModel{coll: db.Collection(database.Users), reads: reads.Collection(database.Users),
 			emails: db.Collection(database.UserEmails), emailReads: reads.Collection(database.UserEmails)},
 		Mails:         &MailModel{coll: db.Collection(database.Mails)},

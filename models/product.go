@@ -28,9 +28,11 @@ func FormatPrice(v float64) string { return fmt.Sprintf("%.2f", v) }
 
 // ProductModel owns the queries on products.
 type ProductModel struct {
-	coll    *mongo.Collection // writes
-	reads   *mongo.Collection // the pages' reads (pooled)
-	catalog catalogCache      // see catalog.go
+	coll     *mongo.Collection // writes
+	reads    *mongo.Collection // the pages' reads (pooled)
+	versions *mongo.Collection // the catalog's version document: writes (catalog.go)
+	source   catalogSource     // what the catalog reads (pooled)
+	catalog  catalogCache      // see catalog.go
 }
 
 // ProductPage is one page of the product list.
@@ -48,7 +50,7 @@ type ProductPage struct {
 // (catalog.go): no database command at all while the cache is fresh. Only a catalog too large
 // to cache is queried the course's way, count and find.
 func (m *ProductModel) Page(ctx context.Context, n, perPage int) (ProductPage, error) {
-	cat, err := m.catalog.get(ctx, readCatalog(m.reads))
+	cat, err := m.catalog.get(ctx, m.source)
 	if err != nil {
 		return ProductPage{}, err
 	}
@@ -90,7 +92,7 @@ func (m *ProductModel) byIDs(ctx context.Context, ids []bson.ObjectID) (map[bson
 	if len(ids) == 0 {
 		return found, nil
 	}
-	cat, err := m.catalog.get(ctx, readCatalog(m.reads))
+	cat, err := m.catalog.get(ctx, m.source)
 	if err != nil {
 		return nil, err
 	}
@@ -144,9 +146,15 @@ func (m *ProductModel) Insert(ctx context.Context, products ...Product) error {
 		return err
 	}
 	for _, p := range products {
-		m.catalog.apply(p, false)
+		m.changed(ctx, p, false)
 	}
 	return nil
+}
+
+// changed tells the catalog about a product this instance wrote (or deleted): its own copy at
+// once, the other instances through the version document.
+func (m *ProductModel) changed(ctx context.Context, p Product, removed bool) {
+	m.catalog.apply(p, removed, bumpVersion(ctx, m.versions))
 }
 
 func (m *ProductModel) find(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) ([]Product, error) {

@@ -20,14 +20,14 @@ func (m *ProductModel) Create(ctx context.Context, p Product) (Product, error) {
 		m.InvalidateCatalog() // the insert may have happened
 		return Product{}, err
 	}
-	m.catalog.apply(p, false)
+	m.changed(ctx, p, false)
 	return p, nil
 }
 
 // ByOwner returns the user's products, oldest first (Product.find({userId: req.user._id})),
 // cut out of the cached catalog; only a catalog too large to cache is queried.
 func (m *ProductModel) ByOwner(ctx context.Context, userID bson.ObjectID) ([]Product, error) {
-	cat, err := m.catalog.get(ctx, readCatalog(m.reads))
+	cat, err := m.catalog.get(ctx, m.source)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func (m *ProductModel) UpdateOwned(ctx context.Context, id, userID bson.ObjectID
 	if imageURL != "" {
 		after.ImageURL = imageURL
 	}
-	m.catalog.apply(after, false)
+	m.changed(ctx, after, false)
 	return before, nil
 }
 
@@ -102,7 +102,7 @@ func (m *ProductModel) DeleteOwned(ctx context.Context, id, userID bson.ObjectID
 		m.InvalidateCatalog()
 		return Product{}, notFound(err)
 	}
-	m.catalog.apply(p, true)
+	m.changed(ctx, p, true)
 	return p, nil
 }
 
