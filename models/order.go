@@ -116,11 +116,12 @@ func (m *OrderModel) listOrder(ctx context.Context, userID, orderID bson.ObjectI
 
 // reindex is the userOrders reindexer's pass: every order listed under its user, nothing else.
 func (m *OrderModel) reindex(ctx context.Context) (int, error) {
-	have, err := indexEntries[bson.ObjectID](ctx, m.byUser, "orderIds")
+	// Both reads through the pool: a pass must not hold the single writer connection.
+	have, err := indexEntries[bson.ObjectID](ctx, m.byUserReads, "orderIds")
 	if err != nil {
 		return 0, err
 	}
-	cur, err := m.coll.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "user.userId", Value: 1}}))
+	cur, err := m.reads.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "user.userId", Value: 1}}))
 	if err != nil {
 		return 0, err
 	}

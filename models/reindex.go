@@ -112,6 +112,10 @@ func (r *reindexer) run(ctx context.Context, logger *slog.Logger) {
 		if err := r.runPass(ctx); err != nil && ctx.Err() == nil {
 			logger.Warn("reindex", "index", r.name, "err", err)
 		}
+		r.mu.Lock()
+		took, docs := r.took, r.docs
+		r.mu.Unlock()
+		logger.Debug("reindex pass", "index", r.name, "documents", docs, "took", took)
 	}
 }
 

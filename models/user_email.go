@@ -98,11 +98,12 @@ func (m *UserModel) claimLive(ctx context.Context, key string, id bson.ObjectID)
 // reindexEmails is the userEmails reindexer's pass: every account listed under its email's
 // key, nothing else.
 func (m *UserModel) reindexEmails(ctx context.Context) (int, error) {
-	have, err := indexEntries[string](ctx, m.emails, "userIds")
+	// Both reads through the pool: a pass must not hold the single writer connection.
+	have, err := indexEntries[string](ctx, m.emailReads, "userIds")
 	if err != nil {
 		return 0, err
 	}
-	cur, err := m.coll.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "email", Value: 1}}))
+	cur, err := m.reads.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "email", Value: 1}}))
 	if err != nil {
 		return 0, err
 	}

@@ -169,3 +169,34 @@ func buildShop(dir, binary string) (string, error) {
 	}
 	return bin, nil
 }
+
+// cpuTime is the CPU time the process has used so far (user + system, from /proc).
+func (p *shopProcess) cpuTime() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which is in parentheses): utime and stime are the 12th
+	// and 13th, in clock ticks (100 per second on Linux).
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// waitQuiet waits until the process has used less than a tenth of a core over two seconds
+// (its start-up's background work is done), up to limit, and returns how long that took.
+func (p *shopProcess) waitQuiet(limit time.Duration) time.Duration {
+	began := time.Now()
+	for time.Since(began) < limit {
+		before := p.cpuTime()
+		time.Sleep(2 * time.Second)
+		if p.cpuTime()-before < 200*time.Millisecond {
+			break
+		}
+	}
+	return time.Since(began)
+}
