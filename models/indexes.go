@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -71,8 +72,11 @@ var WholeCollectionReads = map[string]string{
 }
 
 // EnsureIndexes creates the declared indexes (an existing one with the same name and keys is
-// left alone).
+// left alone). Building an index over a large collection for the first time (an upgraded shop
+// with many images) takes far longer than one operation's usual timeout, hence its own.
 func EnsureIndexes(ctx context.Context, db *mongo.Database) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
 	for _, ix := range Indexes {
 		opts := options.Index().SetName(ix.Name)
 		if ix.Unique {
