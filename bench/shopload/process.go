@@ -18,7 +18,8 @@ import (
 type shopProcess struct {
 	cmd  *exec.Cmd
 	url  string
-	done chan error
+	done chan struct{} // closed when the process has exited
+	err  error         // how it exited, once done is closed
 }
 
 func startShop(bin, dataDir string) (*shopProcess, error) {
@@ -50,8 +51,8 @@ func startShopWithin(bin, dataDir string, limit time.Duration) (*shopProcess, er
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &shopProcess{cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait(); logFile.Close() }()
+	p := &shopProcess{cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); logFile.Close(); close(p.done) }()
 	if err := p.waitFor("/healthz", limit); err != nil {
 		p.stop()
 		return nil, fmt.Errorf("the shop did not start (log: %s.log): %w", dataDir, err)
@@ -71,8 +72,8 @@ func (p *shopProcess) waitFor(path string, limit time.Duration) error {
 			}
 		}
 		select {
-		case err := <-p.done:
-			return fmt.Errorf("exited: %v", err)
+		case <-p.done:
+			return fmt.Errorf("exited: %v", p.err)
 		default:
 		}
 		if time.Now().After(deadline) {
