@@ -51,20 +51,24 @@ func (a *App) jobs(sweepSessions bool) []job {
 		return func(ctx context.Context) (int64, error) { return f(ctx, time.Now()) }
 	}
 	jobs := []job{
-		{"delete finished login-attempt counters", sweepEvery, now(a.Models.LoginAttempts.DeleteExpired)},
-		{"delete finished reset-request counters", sweepEvery, now(a.Models.ResetRequests.DeleteExpired)},
-		{"delete finished address limits", sweepEvery, now(a.Models.AddressLimits.DeleteExpired)},
-		{"delete expired lesson traces", sweepEvery, now(a.Models.LessonTraces.Sweep)},
+		{"delete finished login-attempt counters", sweepEvery, now(a.Models.LoginAttempts.DeleteExpired), nil},
+		{"delete finished reset-request counters", sweepEvery, now(a.Models.ResetRequests.DeleteExpired), nil},
+		{"delete finished address limits", sweepEvery, now(a.Models.AddressLimits.DeleteExpired), nil},
+		{"delete expired lesson traces", sweepEvery, now(a.Models.LessonTraces.Sweep), nil},
 		{"delete orphaned images", imageSweepEvery, func(ctx context.Context) (int64, error) {
 			n, err := a.Images.SweepOrphans(ctx, imageGrace, a.Models.Products.ImagesInUse)
 			return int64(n), err
-		}},
+		}, nil},
 	}
 	if sweepSessions {
-		jobs = append(jobs, job{"delete expired sessions", sweepEvery, a.Sessions.Sweep})
+		jobs = append(jobs, job{"delete expired sessions", sweepEvery, a.Sessions.Sweep, nil})
+	}
+	// The index documents learn what the Node course app wrote (models/reindex.go).
+	for _, r := range a.Models.ReindexJobs() {
+		jobs = append(jobs, job{name: r.Name, run: r.Pass, gap: r.Gap})
 	}
 	if every := a.DB.WriterLeaseRenewal(); every > 0 {
-		jobs = append(jobs, job{"renew the writer lease", every, a.DB.RenewWriterLease})
+		jobs = append(jobs, job{"renew the writer lease", every, a.DB.RenewWriterLease, nil})
 	}
 	return jobs
 }
@@ -116,6 +120,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, db *databa
 }
 
 func (a *App) build(ctx context.Context) error {
+	if err := models.EnsureIndexes(ctx, a.DB.Database); err != nil {
+		return err
+	}
 	err := a.seedDemo(ctx)
 	if err != nil {
 		return err

@@ -35,6 +35,9 @@ func withoutCatalogReads(seen []string) (page []string, catalogReads int) {
 			catalogReads++
 			continue
 		}
+		if s == "find versions" {
+			continue // the catalog's background check, one read by _id at most once a second
+		}
 		page = append(page, s)
 	}
 	return page, catalogReads
@@ -74,12 +77,12 @@ func TestLoggedInPagesCostTheSessionAndTheUser(t *testing.T) {
 			t.Errorf("GET %s sent %s; want only %v (and at most one catalog read)", path, cmds.Summary(), want)
 		}
 	}
-	// Pages with data of their own add their one query, as in the course.
-	for path, own := range map[string]string{"/orders": "find orders", "/admin/products": "find products"} {
-		cmds.Reset()
-		apptest.ExpectStatus(t, s.Get(path), http.StatusOK)
-		if got := cmds.Seen(); len(got) != 3 || got[0] != "find sessions" || got[1] != "find users" || got[2] != own {
-			t.Errorf("GET %s sent %v; want the session, the user and %q", path, got, own)
+	// /admin/products is cut out of the catalog too; /orders reads the user's userOrders entry
+	// and each order by _id (one order here): all by _id, so flat on the embedded database.
+	for path, own := range map[string][]string{"/orders": {"find userOrders", "find orders"}, "/admin/products": nil} {
+		page, catalog := pageCost(t, cmds, s.Client, path)
+		if want := append([]string{"find sessions", "find users"}, own...); strings.Join(page, ",") != strings.Join(want, ",") || catalog > 1 {
+			t.Errorf("GET %s sent %v; want %v (and at most one catalog read)", path, page, want)
 		}
 	}
 }
@@ -158,14 +161,15 @@ func TestCatalogCatchesUpWithWritesElsewhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Its own page finds it by _id at once; the list shows it once the copy is read again.
+	mustContain(t, c.Get("/products/"+id.Hex()).Body, "Written Elsewhere")
 	deadline := time.Now().Add(10 * time.Second) // a bound for a slow machine, not the promise
-	for !strings.Contains(c.Get("/products/"+id.Hex()).Body, "Written Elsewhere") {
+	for !strings.Contains(c.Get("/products?page=99").Body, "Written Elsewhere") {
 		if time.Now().After(deadline) {
-			t.Fatal("a product written elsewhere never showed")
+			t.Fatal("a product written elsewhere never showed in the list")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	mustContain(t, c.Get("/products?page=99").Body, "Written Elsewhere")
 }
 
 func TestSessionOfDeletedUserIsEnded(t *testing.T) {

@@ -230,7 +230,8 @@ func demoProducts(t *testing.T, shop *apptest.Shop) []models.Product {
 
 func productByID(t *testing.T, shop *apptest.Shop, id bson.ObjectID) models.Product {
 	t.Helper()
-	p, err := shop.Models.Products.ByID(context.Background(), id)
+	var p models.Product
+	err := shop.DB.Database.Collection("products").FindOne(context.Background(), bson.D{{Key: "_id", Value: id}}).Decode(&p)
 	if err != nil {
 		t.Fatalf("product %s: %v", id.Hex(), err)
 	}

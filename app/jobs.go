@@ -11,6 +11,9 @@ type job struct {
 	name  string
 	every time.Duration
 	run   func(context.Context) (int64, error)
+	// gap, when set, replaces every with a wait the job computes after each run, and the job
+	// does not run at start (the index passes: their cost grows with the data).
+	gap func() time.Duration
 }
 
 // runJobs runs each job once now, one after the other, before the shop serves (so start-up work
@@ -28,10 +31,22 @@ func runJobs(ctx context.Context, logger *slog.Logger, jobs []job) {
 		}
 	}
 	for _, j := range jobs {
-		run(j)
+		if j.gap == nil {
+			run(j)
+		}
 	}
 	for _, j := range jobs {
 		go func() {
+			if j.gap != nil {
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(j.gap()):
+						run(j)
+					}
+				}
+			}
 			t := time.NewTicker(j.every)
 			defer t.Stop()
 			for {

@@ -66,7 +66,7 @@ func expectLocked(t *testing.T, res *apptest.Response, c *apptest.Client, email 
 	if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || s < 60 || s > 15*60+1 {
 		t.Errorf("Retry-After %q", res.Header.Get("Retry-After"))
 	}
-	if v, _ := htmlAttr(formField(t, parseHTML(t, res.Body), "email"), "value"); v != models.NormalizeEmail(email) {
+	if v, _ := htmlAttr(formField(t, parseHTML(t, res.Body), "email"), "value"); v != email { // as typed
 		t.Errorf("email field %q", v)
 	}
 	if navShowsLogout(t, c) {

@@ -1,14 +1,10 @@
 package controllers
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io/fs"
 	"mime/multipart"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -287,65 +283,4 @@ func (ctl *Controllers) removeImage(ctx context.Context, url string) {
 	if err := ctl.Images.Remove(context.WithoutCancel(ctx), url); err != nil {
 		ctl.Logger.Error("remove image", "url", url, "err", err)
 	}
-}
-
-// imageCacheControl: names are random and never reused, so browsers may keep an image forever.
-const imageCacheControl = "public, max-age=31536000, immutable"
-
-// UploadedImage is GET and HEAD /images/uploads/:name, an uploaded product image from GridFS
-// (the course's express.static for its images folder), the same on every instance. HEAD and a
-// matching If-None-Match are answered from the files document alone, without reading chunks.
-func (ctl *Controllers) UploadedImage(c *gin.Context) {
-	ctx := c.Request.Context()
-	img, err := ctl.Images.Stat(ctx, c.Param("name"))
-	if errors.Is(err, fs.ErrNotExist) {
-		ctl.NotFound(c)
-		return
-	}
-	if err != nil {
-		ctl.fail(c, err)
-		return
-	}
-	h := c.Writer.Header()
-	h.Set("ETag", img.ETag())
-	h.Set("Cache-Control", imageCacheControl)
-	h.Set("Last-Modified", img.Uploaded.UTC().Format(http.TimeFormat))
-	if etagMatches(c.GetHeader("If-None-Match"), img.ETag()) {
-		c.Status(http.StatusNotModified)
-		c.Writer.WriteHeaderNow()
-		return
-	}
-	h.Set("Content-Type", img.ContentType)
-	h.Set("X-Content-Type-Options", "nosniff")
-	if c.Request.Method == http.MethodHead {
-		h.Set("Content-Length", strconv.FormatInt(img.Length, 10))
-		c.Status(http.StatusOK)
-		c.Writer.WriteHeaderNow()
-		return
-	}
-	data, err := ctl.Images.Load(ctx, img)
-	if errors.Is(err, fs.ErrNotExist) { // deleted since Stat
-		h.Del("ETag")
-		h.Del("Cache-Control")
-		ctl.NotFound(c)
-		return
-	}
-	if err != nil {
-		ctl.fail(c, err)
-		return
-	}
-	// ServeContent adds Content-Length and answers Range requests.
-	http.ServeContent(c.Writer, c.Request, img.Name, img.Uploaded, bytes.NewReader(data))
-}
-
-// etagMatches is If-None-Match's weak comparison (RFC 9110 13.1.2): "*", or any listed tag
-// equal to etag with or without W/.
-func etagMatches(header, etag string) bool {
-	for tag := range strings.SplitSeq(header, ",") {
-		tag = strings.TrimSpace(tag)
-		if tag == "*" || strings.TrimPrefix(tag, "W/") == etag {
-			return true
-		}
-	}
-	return false
 }

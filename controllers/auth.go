@@ -39,7 +39,7 @@ func (ctl *Controllers) GetLogin(c *gin.Context) {
 // PostLogin is POST /login (exports.postLogin): check the password, start a new session, save
 // it, and only then redirect.
 func (ctl *Controllers) PostLogin(c *gin.Context) {
-	email := models.NormalizeEmail(postForm(c, "email"))
+	email := postForm(c, "email") // as typed: an account the Node app stored with spaces matches exactly
 	password := postForm(c, "password")
 	next := safeNext(postForm(c, "next"))
 	if !models.ValidEmail(email) {

@@ -3,6 +3,7 @@ package controllers
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -68,10 +69,11 @@ func (ctl *Controllers) GetSignup(c *gin.Context) {
 }
 
 // PostSignup is POST /signup (exports.postSignup): validate, hash, store, send the welcome mail,
-// and send the visitor to the login form. The unique index on email decides whether the address
-// is taken, so two simultaneous signups cannot both succeed.
+// and send the visitor to the login form. The email's claim in userEmails (one atomic update,
+// models.UserModel.Create) decides whether the address is taken, whatever its letter case, so
+// two simultaneous signups cannot both succeed.
 func (ctl *Controllers) PostSignup(c *gin.Context) {
-	email := models.NormalizeEmail(postForm(c, "email"))
+	email := strings.TrimSpace(postForm(c, "email")) // stored as typed (models.UserModel.Create)
 	password := postForm(c, "password")
 
 	var errs formErrors

@@ -42,12 +42,17 @@ const (
 	LessonTraces = "lessonTraces"
 	// The options sandbox's own sessions (/lessons/options), never the shop's (see sandbox/).
 	SandboxSessions = "lessonSandboxSessions"
+	// Index documents the models keep beside the data, so hot lookups are by _id (models/indexes.go).
+	UserEmails = "userEmails"
+	UserOrders = "userOrders"
+	// Version counters, {_id: "products", v}: how instances learn of each other's product writes.
+	Versions = "versions"
 )
 
 // collections the app creates up front, so their indexes (and the embedded server's SQLite
 // _id index) exist before the first request.
 var collections = []string{Products, Users, Orders, Sessions, Mails, LoginAttempts, ResetRequests, AddressLimits, ImageFiles, ImageChunks, Leases,
-	LessonTraces, SandboxSessions}
+	LessonTraces, SandboxSessions, UserEmails, UserOrders, Versions}
 
 // DB is an open connection to the shop's database, and the embedded server if the app started one.
 //
@@ -404,15 +409,7 @@ func (db *DB) prepare(ctx context.Context) error {
 			return fmt.Errorf("create collection %s: %w", name, err)
 		}
 	}
-	// Emails are stored lower-cased, so a plain unique index makes them unique case-insensitively;
-	// it also decides between two simultaneous signups.
-	_, err = db.Database.Collection(Users).Indexes().CreateOne(ctx, mongo.IndexModel{
-		Keys:    bson.D{{Key: "email", Value: 1}},
-		Options: options.Index().SetUnique(true).SetName("email_unique"),
-	})
-	if err != nil {
-		return fmt.Errorf("create unique index on users.email: %w", err)
-	}
+	// The app's indexes are declared in models/indexes.go and created by app.New.
 	if db.embedded != nil {
 		if err := db.embedded.IndexIDs(ctx, db.Database.Name()); err != nil {
 			return fmt.Errorf("index _id in the embedded database: %w", err)

@@ -3,7 +3,9 @@
 package models
 
 import (
+	"context"
 	"errors"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -32,16 +34,40 @@ type Models struct {
 // New binds the models to the shop's database: db for writes (and reads in step with them),
 // reads for the pages' read-only queries (see database.DB for why there are two).
 func New(db, reads *mongo.Database) *Models {
-	return &Models{
-		Products:      &ProductModel{coll: db.Collection(database.Products), reads: reads.Collection(database.Products)},
-		Users:         &UserModel{coll: db.Collection(database.Users), reads: reads.Collection(database.Users)},
+	m := &Models{
+		Products: &ProductModel{coll: db.Collection(database.Products), reads: reads.Collection(database.Products),
+			versions: db.Collection(database.Versions),
+			source:   catalogSource{products: reads.Collection(database.Products), versions: reads.Collection(database.Versions)}},
+		Users: &UserModel{coll: db.Collection(database.Users), reads: reads.Collection(database.Users),
+			emails: db.Collection(database.UserEmails), emailReads: reads.Collection(database.UserEmails)},
 		Mails:         &MailModel{coll: db.Collection(database.Mails)},
 		LoginAttempts: &LoginAttemptModel{coll: db.Collection(database.LoginAttempts)},
 		ResetRequests: &ResetRequestModel{coll: db.Collection(database.ResetRequests)},
 		AddressLimits: &AddressLimitModel{coll: db.Collection(database.AddressLimits)},
-		Orders:        &OrderModel{coll: db.Collection(database.Orders), reads: reads.Collection(database.Orders)},
 		LessonTraces:  &LessonTraceModel{coll: db.Collection(database.LessonTraces), reads: reads.Collection(database.LessonTraces)},
+		Orders: &OrderModel{coll: db.Collection(database.Orders), reads: reads.Collection(database.Orders),
+			byUser: db.Collection(database.UserOrders), byUserReads: reads.Collection(database.UserOrders)},
 	}
+	m.Users.emailIndex = reindexer{name: database.UserEmails, pass: m.Users.reindexEmails}
+	m.Orders.index = reindexer{name: database.UserOrders, pass: m.Orders.reindex}
+	return m
+}
+
+// ReindexJob is one index's background pass (reindex.go), for the app's periodic-job runner:
+// the index documents then list what the Node course app writes too.
+type ReindexJob struct {
+	Name string
+	Gap  func() time.Duration // the wait before the next pass: it grows with the pass's cost
+	Pass func(ctx context.Context) (int64, error)
+}
+
+// ReindexJobs are the passes that keep userEmails and userOrders complete.
+func (m *Models) ReindexJobs() []ReindexJob {
+	job := func(r *reindexer) ReindexJob {
+		return ReindexJob{Name: "complete the " + r.name + " index documents", Gap: r.gap,
+			Pass: func(ctx context.Context) (int64, error) { return 0, r.runPass(ctx) }}
+	}
+	return []ReindexJob{job(&m.Users.emailIndex), job(&m.Orders.index)}
 }
 
 // ParseID turns a URL or form value into an ObjectID. Anything that is not 24 hex digits is

@@ -10,6 +10,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Order is a document of the orders collection. It keeps a copy of each product as it was
@@ -64,20 +65,36 @@ func (o Order) TotalText() string { return FormatCents(o.TotalCents()) }
 type OrderModel struct {
 	coll  *mongo.Collection // writes
 	reads *mongo.Collection // the pages' reads (pooled)
+	// The userOrders index, {_id: userId, orderIds: [...]}: a user's orders are found by _id,
+	// not by a filter on user.userId that reads every order on the embedded database.
+	byUser      *mongo.Collection
+	byUserReads *mongo.Collection
+
+	index reindexer // adds the Node app's orders (reindex.go)
 }
 
-// ByUser returns the user's orders (Order.find({'user.userId': req.user._id})), newest first.
+// ByUser returns the user's orders (Order.find({'user.userId': req.user._id})), newest first:
+// the user's userOrders entry, then each order by _id. An id whose order does not exist (its
+// placing died between the two writes) is skipped. Orders the Node app placed show once the
+// reindexer has listed them (see docs/OPERATIONS.md).
 func (m *OrderModel) ByUser(ctx context.Context, userID bson.ObjectID) ([]Order, error) {
-	cur, err := m.reads.Find(ctx, bson.D{{Key: "user.userId", Value: userID}})
-	if err != nil {
+	var entry struct {
+		OrderIDs []bson.ObjectID `bson:"orderIds"`
+	}
+	err := m.byUserReads.FindOne(ctx, bson.D{{Key: "_id", Value: userID}}).Decode(&entry)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, err
 	}
 	orders := []Order{}
-	if err := cur.All(ctx, &orders); err != nil {
-		return nil, err
-	}
-	for i := range orders {
-		orders[i].fillCreatedAt()
+	for _, id := range entry.OrderIDs {
+		o, err := m.OwnedByID(ctx, id, userID)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		orders = append(orders, o)
 	}
 	// Sorted here, not in the query: orders the Node app wrote have no createdAt, and a query
 	// would sort them as null instead of by the time their ObjectID holds.
@@ -88,6 +105,49 @@ func (m *OrderModel) ByUser(ctx context.Context, userID bson.ObjectID) ([]Order,
 		return bytes.Compare(b.ID[:], a.ID[:])
 	})
 	return orders, nil
+}
+
+// listOrder adds an order to its user's userOrders entry (one upsert, atomic on its document).
+func (m *OrderModel) listOrder(ctx context.Context, userID, orderID bson.ObjectID) error {
+	_, err := m.byUser.UpdateOne(ctx, bson.D{{Key: "_id", Value: userID}},
+		bson.D{{Key: "$addToSet", Value: bson.D{{Key: "orderIds", Value: orderID}}}}, options.UpdateOne().SetUpsert(true))
+	return err
+}
+
+// reindex is the userOrders reindexer's pass: every order listed under its user, nothing else.
+func (m *OrderModel) reindex(ctx context.Context) (int, error) {
+	// Both reads through the pool: a pass must not hold the single writer connection.
+	have, err := indexEntries[bson.ObjectID](ctx, m.byUserReads, "orderIds")
+	if err != nil {
+		return 0, err
+	}
+	cur, err := m.reads.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "user.userId", Value: 1}}))
+	if err != nil {
+		return 0, err
+	}
+	defer cur.Close(ctx)
+	want := map[bson.ObjectID]map[bson.ObjectID]bool{}
+	docs := len(have)
+	for cur.Next(ctx) {
+		docs++
+		var o struct {
+			ID   bson.ObjectID `bson:"_id"`
+			User struct {
+				UserID bson.ObjectID `bson:"userId"`
+			} `bson:"user"`
+		}
+		if err := cur.Decode(&o); err != nil || o.User.UserID.IsZero() {
+			continue // not an order of a Gin Shop user
+		}
+		if want[o.User.UserID] == nil {
+			want[o.User.UserID] = map[bson.ObjectID]bool{}
+		}
+		want[o.User.UserID][o.ID] = true
+	}
+	if err := cur.Err(); err != nil {
+		return 0, err
+	}
+	return docs, syncIndex(ctx, m.byUser, "orderIds", have, want)
 }
 
 // fillCreatedAt dates an order the Node course app wrote (its schema has no createdAt) by
@@ -137,6 +197,11 @@ func (m *Models) PlaceOrder(ctx context.Context, userID bson.ObjectID) (Order, e
 			Product:  ProductSnapshot{Title: p.Title, Price: p.Price, Description: p.Description, ImageURL: p.ImageURL, ID: p.ID},
 			Quantity: l.Quantity,
 		}
+	}
+	// Listed first, stored second: if the process dies in between, the list has an id that
+	// points nowhere (skipped, then dropped by the reindexer), never an order nobody can see.
+	if err := m.Orders.listOrder(ctx, userID, order.ID); err != nil {
+		return Order{}, errors.Join(err, m.restoreCart(ctx, userID, user.Cart.Items))
 	}
 	if _, err := m.Orders.coll.InsertOne(ctx, order); err != nil {
 		return Order{}, errors.Join(err, m.restoreCart(ctx, userID, user.Cart.Items))

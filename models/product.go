@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -27,9 +28,11 @@ func FormatPrice(v float64) string { return fmt.Sprintf("%.2f", v) }
 
 // ProductModel owns the queries on products.
 type ProductModel struct {
-	coll    *mongo.Collection // writes
-	reads   *mongo.Collection // the pages' reads (pooled)
-	catalog catalogCache      // see catalog.go
+	coll     *mongo.Collection // writes
+	reads    *mongo.Collection // the pages' reads (pooled)
+	versions *mongo.Collection // the catalog's version document: writes (catalog.go)
+	source   catalogSource     // what the catalog reads (pooled)
+	catalog  catalogCache      // see catalog.go
 }
 
 // ProductPage is one page of the product list.
@@ -47,7 +50,7 @@ type ProductPage struct {
 // (catalog.go): no database command at all while the cache is fresh. Only a catalog too large
 // to cache is queried the course's way, count and find.
 func (m *ProductModel) Page(ctx context.Context, n, perPage int) (ProductPage, error) {
-	cat, err := m.catalog.get(ctx, readCatalog(m.reads))
+	cat, err := m.catalog.get(ctx, m.source)
 	if err != nil {
 		return ProductPage{}, err
 	}
@@ -82,37 +85,46 @@ func (m *ProductModel) ByID(ctx context.Context, id bson.ObjectID) (Product, err
 }
 
 // byIDs returns the products with these ids that still exist, by id (the cart's
-// populate('cart.items.productId')).
+// populate('cart.items.productId')). An id the cached copy lacks (a product made on another
+// instance or by the Node app since the copy was read) is asked for by _id, so it shows at once.
 func (m *ProductModel) byIDs(ctx context.Context, ids []bson.ObjectID) (map[bson.ObjectID]Product, error) {
 	found := map[bson.ObjectID]Product{}
 	if len(ids) == 0 {
 		return found, nil
 	}
-	cat, err := m.catalog.get(ctx, readCatalog(m.reads))
+	cat, err := m.catalog.get(ctx, m.source)
 	if err != nil {
 		return nil, err
 	}
-	if cat.complete {
-		for _, id := range ids {
-			if i, ok := cat.byID[id]; ok {
-				found[id] = cat.products[i]
-			}
+	for _, id := range ids {
+		if i, ok := cat.byID[id]; ok {
+			found[id] = cat.products[i]
+			continue
 		}
-		return found, nil
-	}
-	products, err := m.find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range products {
-		found[p.ID] = p
+		// One lookup by _id each: the one query the embedded database answers from an index
+		// ({_id: {$in: ids}} would read the whole collection there).
+		var p Product
+		err := m.reads.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&p)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		found[id] = p
 	}
 	return found, nil
 }
 
-// Count returns how many products exist.
-func (m *ProductModel) Count(ctx context.Context) (int64, error) {
-	return m.coll.CountDocuments(ctx, bson.D{})
+// Any reports whether at least one product exists: one document asked for without filter or
+// sort, which even the embedded database answers without reading the whole collection (a
+// count would).
+func (m *ProductModel) Any(ctx context.Context) (bool, error) {
+	err := m.coll.FindOne(ctx, bson.D{}).Err()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // InvalidateCatalog makes the next page read the catalog from the database. The model calls it
@@ -129,9 +141,20 @@ func (m *ProductModel) Insert(ctx context.Context, products ...Product) error {
 		}
 		docs[i] = products[i]
 	}
-	defer m.InvalidateCatalog()
-	_, err := m.coll.InsertMany(ctx, docs)
-	return err
+	if _, err := m.coll.InsertMany(ctx, docs); err != nil {
+		m.InvalidateCatalog() // some may be stored: read them
+		return err
+	}
+	for _, p := range products {
+		m.changed(ctx, p, false)
+	}
+	return nil
+}
+
+// changed tells the catalog about a product this instance wrote (or deleted): its own copy at
+// once, the other instances through the version document.
+func (m *ProductModel) changed(ctx context.Context, p Product, removed bool) {
+	m.catalog.apply(p, removed, bumpVersion(ctx, m.versions))
 }
 
 func (m *ProductModel) find(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) ([]Product, error) {

@@ -7,35 +7,66 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// The admin pages change only the logged-in user's own products: every query here filters on
-// userId as well as _id, so someone else's product is simply not found (the course's
-// Product.deleteOne({ _id: prodId, userId: req.user._id })).
+// The admin pages change only the logged-in user's own products: someone else's product is
+// simply not found (the course's Product.deleteOne({ _id: prodId, userId: req.user._id })).
+// The owner is checked in Go on a product found by _id, and the write then filters on _id
+// alone: on the embedded database any other filter reads the whole collection, and a
+// product's userId never changes, so the check cannot go stale between the two.
 
 // Create stores a new product owned by p.UserID and returns it with its new id.
 func (m *ProductModel) Create(ctx context.Context, p Product) (Product, error) {
 	p.ID = bson.NewObjectID()
-	defer m.InvalidateCatalog()
-	_, err := m.coll.InsertOne(ctx, p)
-	return p, err
+	if _, err := m.coll.InsertOne(ctx, p); err != nil {
+		m.InvalidateCatalog() // the insert may have happened
+		return Product{}, err
+	}
+	m.changed(ctx, p, false)
+	return p, nil
 }
 
-// ByOwner returns the user's products, oldest first.
+// ByOwner returns the user's products, oldest first (Product.find({userId: req.user._id})),
+// cut out of the cached catalog; only a catalog too large to cache is queried.
 func (m *ProductModel) ByOwner(ctx context.Context, userID bson.ObjectID) ([]Product, error) {
+	cat, err := m.catalog.get(ctx, m.source)
+	if err != nil {
+		return nil, err
+	}
+	if cat.complete {
+		return cat.owned(userID), nil
+	}
 	return m.find(ctx, bson.D{{Key: "userId", Value: userID}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 }
 
 // OwnedByID returns the user's product with that id, or ErrNotFound (also when someone else
 // owns it).
 func (m *ProductModel) OwnedByID(ctx context.Context, id, userID bson.ObjectID) (Product, error) {
+	p, err := m.ByID(ctx, id)
+	if err == nil && p.UserID != userID {
+		return Product{}, ErrNotFound
+	}
+	return p, err
+}
+
+// ownedForWrite reads the product through the writer, in step with the write that follows,
+// and checks its owner.
+func (m *ProductModel) ownedForWrite(ctx context.Context, id, userID bson.ObjectID) error {
 	var p Product
-	err := m.coll.FindOne(ctx, ownedFilter(id, userID)).Decode(&p)
-	return p, notFound(err)
+	if err := m.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&p); err != nil {
+		return notFound(err)
+	}
+	if p.UserID != userID {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // UpdateOwned sets the title, price and description of the user's product, and its image when
 // imageURL is not empty. It returns the product as it was before, so the caller can delete a
 // replaced image; ErrNotFound if the user owns no such product.
 func (m *ProductModel) UpdateOwned(ctx context.Context, id, userID bson.ObjectID, fields Product, imageURL string) (Product, error) {
+	if err := m.ownedForWrite(ctx, id, userID); err != nil {
+		return Product{}, err
+	}
 	set := bson.D{
 		{Key: "title", Value: fields.Title},
 		{Key: "price", Value: fields.Price},
@@ -45,22 +76,34 @@ func (m *ProductModel) UpdateOwned(ctx context.Context, id, userID bson.ObjectID
 		set = append(set, bson.E{Key: "imageUrl", Value: imageURL})
 	}
 	var before Product
-	defer m.InvalidateCatalog()
-	err := m.coll.FindOneAndUpdate(ctx, ownedFilter(id, userID), bson.D{{Key: "$set", Value: set}},
+	err := m.coll.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}},
 		options.FindOneAndUpdate().SetReturnDocument(options.Before)).Decode(&before)
-	return before, notFound(err)
+	if err != nil {
+		m.InvalidateCatalog()
+		return Product{}, notFound(err)
+	}
+	after := before
+	after.Title, after.Price, after.Description = fields.Title, fields.Price, fields.Description
+	if imageURL != "" {
+		after.ImageURL = imageURL
+	}
+	m.changed(ctx, after, false)
+	return before, nil
 }
 
 // DeleteOwned deletes the user's product and returns it, or ErrNotFound.
 func (m *ProductModel) DeleteOwned(ctx context.Context, id, userID bson.ObjectID) (Product, error) {
+	if err := m.ownedForWrite(ctx, id, userID); err != nil {
+		return Product{}, err
+	}
 	var p Product
-	defer m.InvalidateCatalog()
-	err := m.coll.FindOneAndDelete(ctx, ownedFilter(id, userID)).Decode(&p)
-	return p, notFound(err)
-}
-
-func ownedFilter(id, userID bson.ObjectID) bson.D {
-	return bson.D{{Key: "_id", Value: id}, {Key: "userId", Value: userID}}
+	err := m.coll.FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&p)
+	if err != nil {
+		m.InvalidateCatalog()
+		return Product{}, notFound(err)
+	}
+	m.changed(ctx, p, true)
+	return p, nil
 }
 
 // ImagesInUse reports which of the image URLs some product's imageUrl still is. The image

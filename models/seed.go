@@ -32,12 +32,8 @@ var demoProducts = []Product{
 // It reports whether it seeded.
 // bcryptCost is the work factor of the demo password's hash.
 func (m *Models) SeedDemo(ctx context.Context, bcryptCost int) (bool, error) {
-	n, err := m.Products.Count(ctx)
-	if err != nil {
+	if any, err := m.Products.Any(ctx); err != nil || any {
 		return false, err
-	}
-	if n > 0 {
-		return false, nil
 	}
 	if _, err := m.Users.ByEmail(ctx, DemoEmail); !errors.Is(err, ErrNotFound) {
 		return false, err // nil: the demo user exists, so this is not a first start

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -26,10 +27,23 @@ func throttleKey(parts ...string) string {
 
 // countInWindow adds one to the counter field of the document key and decodes the document as
 // it is after that into out. A window that is over (and has no running lockedUntil) starts
-// again at now. Each step is a single write, never a read-then-write, so simultaneous requests
-// never lose a count: the $inc is the one upsert that decides.
+// again at now. Each write is atomic on its own and conditional, never a blind read-then-write,
+// so simultaneous requests never lose a count: the $inc is the one upsert that decides.
 func countInWindow(ctx context.Context, coll *mongo.Collection, key, field string, now time.Time, window time.Duration, out any) error {
-	_, err := coll.DeleteOne(ctx, bson.D{
+	// Look by _id first: the conditional delete below reads the whole collection on the
+	// embedded database, so it is sent only when this key's window may be over.
+	var cur struct {
+		WindowStart time.Time `bson:"windowStart"`
+		LockedUntil time.Time `bson:"lockedUntil"`
+	}
+	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&cur)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return err
+	}
+	if errors.Is(err, mongo.ErrNoDocuments) || cur.WindowStart.After(now.Add(-window)) || cur.LockedUntil.After(now) {
+		return increment(ctx, coll, key, field, now, window, out)
+	}
+	_, err = coll.DeleteOne(ctx, bson.D{
 		{Key: "_id", Value: key},
 		{Key: "windowStart", Value: bson.D{{Key: "$lte", Value: now.Add(-window)}}},
 		{Key: "$or", Value: bson.A{
@@ -40,12 +54,17 @@ func countInWindow(ctx context.Context, coll *mongo.Collection, key, field strin
 	if err != nil {
 		return err
 	}
+	return increment(ctx, coll, key, field, now, window, out)
+}
+
+// increment is countInWindow's upsert.
+func increment(ctx context.Context, coll *mongo.Collection, key, field string, now time.Time, window time.Duration, out any) error {
 	update := bson.D{
 		{Key: "$inc", Value: bson.D{{Key: field, Value: 1}}},
 		{Key: "$setOnInsert", Value: bson.D{{Key: "windowStart", Value: now}, {Key: "expires", Value: now.Add(window)}}},
 	}
 	opts := options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)
-	err = coll.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: key}}, update, opts).Decode(out)
+	err := coll.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: key}}, update, opts).Decode(out)
 	if mongo.IsDuplicateKeyError(err) {
 		// Two first upserts raced on a MongoDB with several writers: the document exists now.
 		err = coll.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: key}}, update, opts).Decode(out)

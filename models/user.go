@@ -3,8 +3,8 @@ package models
 import (
 	"context"
 	"errors"
-	"regexp"
 	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -35,51 +35,53 @@ type CartItem struct {
 
 // UserModel owns the queries on users.
 type UserModel struct {
-	coll  *mongo.Collection // writes, and the cart's compare-and-swap reads
-	reads *mongo.Collection // the pages' reads (pooled)
+	coll       *mongo.Collection // writes, and the cart's compare-and-swap reads
+	reads      *mongo.Collection // the pages' reads (pooled)
+	emails     *mongo.Collection // the userEmails index (user_email.go): writes
+	emailReads *mongo.Collection // and lookups (pooled)
+
+	emailIndex reindexer
 }
 
-// NormalizeEmail is how every email is stored and looked up: trimmed and lower-cased, so the
-// unique index makes addresses unique whatever their case.
+// NormalizeEmail is how emails are compared, never how they are stored: trimmed and
+// lower-cased. Emails are stored as typed (as the Node course app does), and found by this key
+// in the userEmails index (user_email.go).
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
-// ByEmail finds a user by email, whatever its letter case, or ErrNotFound. Gin Shop stores
-// emails lower-cased; the Node course app stores them as typed (User.findOne({email})) and
-// may share this collection (see interop/), so "Mixed.Case@Example.test" must find its account.
-// If several accounts differ only by case (possible only through the Node app), the one spelt
-// exactly as typed wins, and without one no account is guessed.
+// ByEmail finds a user by email, whatever its letter case, or ErrNotFound. If several
+// accounts differ only by case (possible only through the Node app, which compares exactly),
+// the one spelt exactly as typed wins (surrounding spaces included, which the Node app may have
+// stored), then the one spelt as typed without them; without one, no account is guessed.
 func (m *UserModel) ByEmail(ctx context.Context, email string) (User, error) {
-	var u User
-	err := m.reads.FindOne(ctx, bson.D{{Key: "email", Value: NormalizeEmail(email)}}).Decode(&u)
-	if !errors.Is(err, mongo.ErrNoDocuments) {
-		return u, err
-	}
-	users, err := m.byEmailAnyCase(ctx, email)
+	asked := time.Now()
+	users, err := m.byEmailKey(ctx, NormalizeEmail(email))
 	if err != nil {
 		return User{}, err
+	}
+	if len(users) == 0 {
+		// Maybe an account the Node app made since the index was last brought up to date.
+		ran, err := m.emailIndex.catchUp(ctx, asked)
+		if err != nil {
+			return User{}, err
+		}
+		if !ran {
+			return User{}, ErrNotFound
+		}
+		if users, err = m.byEmailKey(ctx, NormalizeEmail(email)); err != nil {
+			return User{}, err
+		}
+	}
+	for _, typed := range []string{email, strings.TrimSpace(email)} {
+		for _, u := range users {
+			if u.Email == typed {
+				return u, nil
+			}
+		}
 	}
 	if len(users) == 1 {
 		return users[0], nil
 	}
-	for _, u := range users {
-		if u.Email == strings.TrimSpace(email) {
-			return u, nil
-		}
-	}
 	return User{}, ErrNotFound
-}
-
-// byEmailAnyCase returns the users whose email equals email ignoring case. The unique index
-// on email cannot see case, and FerretDB v1 has no collations, hence the anchored regex.
-func (m *UserModel) byEmailAnyCase(ctx context.Context, email string) ([]User, error) {
-	pattern := "^" + regexp.QuoteMeta(strings.TrimSpace(email)) + "$"
-	cur, err := m.reads.Find(ctx, bson.D{{Key: "email", Value: bson.Regex{Pattern: pattern, Options: "i"}}})
-	if err != nil {
-		return nil, err
-	}
-	users := []User{}
-	err = cur.All(ctx, &users)
-	return users, err
 }
 
 // ByID finds a user by id, or ErrNotFound.
@@ -102,22 +104,22 @@ func (m *UserModel) ForRequest(ctx context.Context, id bson.ObjectID) (User, err
 	return u, notFound(err)
 }
 
-// Create stores a new user with an empty cart, or ErrDuplicateEmail if the address is taken in
-// any letter case. The unique index on email decides races between two signups.
+// Create stores a new user with an empty cart, its email as typed (without surrounding
+// spaces), or ErrDuplicateEmail if the address is taken in any letter case. The claim on the
+// userEmails index decides races between two signups (user_email.go).
 func (m *UserModel) Create(ctx context.Context, email, passwordHash string) (User, error) {
-	u := User{ID: bson.NewObjectID(), Email: NormalizeEmail(email), Password: passwordHash, Cart: Cart{Items: []CartItem{}}}
-	// The index only sees exact duplicates; an account the Node app stored with other
-	// letter cases must block this address too.
-	if others, err := m.byEmailAnyCase(ctx, u.Email); err != nil {
+	u := User{ID: bson.NewObjectID(), Email: strings.TrimSpace(email), Password: passwordHash, Cart: Cart{Items: []CartItem{}}}
+	if err := m.claimEmail(ctx, u.Email, u.ID); err != nil {
 		return User{}, err
-	} else if len(others) > 0 {
-		return User{}, ErrDuplicateEmail
 	}
 	if _, err := m.coll.InsertOne(ctx, u); err != nil {
+		// Give the claim back; if even that fails, the claim is a leftover the index's
+		// reindexer drops after claimGrace.
+		undo := pullEntry(context.WithoutCancel(ctx), m.emails, NormalizeEmail(u.Email), "userIds", u.ID)
 		if mongo.IsDuplicateKeyError(err) {
-			return User{}, ErrDuplicateEmail
+			return User{}, errors.Join(ErrDuplicateEmail, undo)
 		}
-		return User{}, err
+		return User{}, errors.Join(err, undo)
 	}
 	return u, nil
 }

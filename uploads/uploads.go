@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"image"
 	_ "image/gif" // registers the decoders DecodeConfig uses
 	_ "image/jpeg"
@@ -188,11 +189,43 @@ func (s *Store) Save(ctx context.Context, img *Image) (string, error) {
 	return URLPrefix + name, nil
 }
 
+// chunkSize is GridFS's default chunk size: a 200 KB image is one chunk.
+const chunkSize = 255 * 1024
+
+// put writes a GridFS file the way the driver's upload does (chunks, then the files document),
+// with one addition: the files document lists its chunks' _ids under metadata.chunks. A
+// download then reads each chunk by _id, which costs the same whatever the number of images on
+// the embedded database; the driver's own download asks for {files_id} sorted by n, which
+// reads every chunk of every image there. mongofiles and the driver still read these files.
 func (s *Store) put(ctx context.Context, name, contentType string, data []byte) error {
-	meta := bson.D{{Key: "contentType", Value: contentType}}
+	var chunks []any
+	var ids []bson.ObjectID
+	for n, off := 0, 0; off < len(data); n, off = n+1, off+chunkSize {
+		id := bson.NewObjectID()
+		ids = append(ids, id)
+		chunks = append(chunks, bson.D{
+			{Key: "_id", Value: id},
+			{Key: "files_id", Value: name},
+			{Key: "n", Value: int32(n)},
+			{Key: "data", Value: bson.Binary{Data: data[off:min(off+chunkSize, len(data))]}},
+		})
+	}
+	b := s.bucket()
+	if len(chunks) > 0 {
+		if _, err := b.GetChunksCollection().InsertMany(ctx, chunks); err != nil {
+			return err
+		}
+	}
 	// The _id is unique, so even a repeated name could never overwrite another image.
-	return s.bucket().UploadFromStreamWithID(ctx, name, name, bytes.NewReader(data),
-		options.GridFSUpload().SetMetadata(meta))
+	_, err := b.GetFilesCollection().InsertOne(ctx, bson.D{
+		{Key: "_id", Value: name},
+		{Key: "length", Value: int64(len(data))},
+		{Key: "chunkSize", Value: int32(chunkSize)},
+		{Key: "uploadDate", Value: time.Now().UTC().Truncate(time.Millisecond)},
+		{Key: "filename", Value: name},
+		{Key: "metadata", Value: bson.D{{Key: "contentType", Value: contentType}, {Key: "chunks", Value: ids}}},
+	})
+	return err
 }
 
 // Remove deletes the stored image behind url, chunks and all. URLs that are not this store's
@@ -215,6 +248,8 @@ type Stored struct {
 	ContentType string
 	Length      int64
 	Uploaded    time.Time
+
+	chunks []bson.ObjectID // the chunks' _ids in order, if put listed them
 }
 
 // ETag is the image's entity tag. A name is never reused and a stored image never changes, so
@@ -228,7 +263,8 @@ type filesDoc struct {
 	Length     int64     `bson:"length"`
 	UploadDate time.Time `bson:"uploadDate"`
 	Metadata   struct {
-		ContentType string `bson:"contentType"`
+		ContentType string          `bson:"contentType"`
+		Chunks      []bson.ObjectID `bson:"chunks"`
 	} `bson:"metadata"`
 }
 
@@ -249,18 +285,44 @@ func (s *Store) Stat(ctx context.Context, name string) (Stored, error) {
 	if _, ok := formats[ct]; !ok {
 		ct = ContentType(name) // not written by Save: trust only the four types we check
 	}
-	return Stored{Name: d.Name, ContentType: ct, Length: d.Length, Uploaded: d.UploadDate}, nil
+	return Stored{Name: d.Name, ContentType: ct, Length: d.Length, Uploaded: d.UploadDate, chunks: d.Metadata.Chunks}, nil
 }
 
 // Load reads a whole stored image. It is read into memory (at most maxBytes) rather than
 // streamed, so a slow client never holds a database cursor open past the driver's timeout.
+// Chunks listed in the files document are read by _id; a file stored without that list (by an
+// earlier version) is downloaded the driver's way.
 func (s *Store) Load(ctx context.Context, st Stored) ([]byte, error) {
 	buf := bytes.NewBuffer(make([]byte, 0, st.Length))
-	_, err := s.readBucket().DownloadToStream(ctx, st.Name, buf)
-	if errors.Is(err, mongo.ErrFileNotFound) {
-		return nil, fs.ErrNotExist
+	if len(st.chunks) == 0 {
+		_, err := s.readBucket().DownloadToStream(ctx, st.Name, buf)
+		if errors.Is(err, mongo.ErrFileNotFound) {
+			return nil, fs.ErrNotExist
+		}
+		return buf.Bytes(), err
 	}
-	return buf.Bytes(), err
+	chunks := s.readBucket().GetChunksCollection()
+	for n, id := range st.chunks {
+		var c struct {
+			N    int32  `bson:"n"`
+			Data []byte `bson:"data"`
+		}
+		err := chunks.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return nil, fs.ErrNotExist // deleted since Stat
+		}
+		if err != nil {
+			return nil, err
+		}
+		if int(c.N) != n {
+			return nil, fmt.Errorf("image %s: chunk %d is numbered %d", st.Name, n, c.N)
+		}
+		buf.Write(c.Data)
+	}
+	if int64(buf.Len()) != st.Length {
+		return nil, fmt.Errorf("image %s: %d bytes stored, %d expected", st.Name, buf.Len(), st.Length)
+	}
+	return buf.Bytes(), nil
 }
 
 // ContentType is the type a stored name's extension stands for.

@@ -1,0 +1,433 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/ginshop/ginshop/config"
+	"github.com/ginshop/ginshop/database"
+	"github.com/ginshop/ginshop/uploads"
+)
+
+// The scale benchmark (go run ./bench/shopload -scale): does a page cost the same in a large
+// shop as in a small one? It fills a fresh embedded database with a large shop (20,000
+// products, 20,000 users, 50,000 orders, 1,000 images of 200 KB, 100,000 sessions) and with 1%
+// of it, starts the built binary on each, and times the same requests one at a time (p50, p99):
+// the pages of the issue, one image, one product, a login (bcrypt timed apart) and the start-up
+// to the first page; then prints both sizes side by side, their ratio and the peak RSS.
+
+// shopSize is how much data a filled shop holds.
+type shopSize struct {
+	name                                             string
+	products, users, orders, images, sessions, owner int
+}
+
+func sizes(factor float64) []shopSize {
+	n := func(v float64) int { return max(1, int(v*factor)) }
+	return []shopSize{
+		{name: "1%", products: n(200), users: n(200), orders: n(500), images: n(10), sessions: n(1000)},
+		{name: "100%", products: n(20000), users: n(20000), orders: n(50000), images: n(1000), sessions: n(100000)},
+	}
+}
+
+const (
+	scaleEmail    = "Scale.Shopper@Example.test" // stored as typed; the login types it lower-cased
+	scalePassword = "scale-password"
+	ownedProducts = 20 // the shopper's own products (/admin/products)
+	shopperOrders = 3
+)
+
+// filled is what the benchmark needs to know about a filled shop.
+type filled struct {
+	bcryptHash string
+	productID  string
+	imageURL   string
+}
+
+func runScale(o options) error {
+	scratch, err := os.MkdirTemp("", "shopload-scale-*")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		fmt.Fprintln(os.Stderr, "keeping", scratch)
+	} else {
+		defer os.RemoveAll(scratch)
+	}
+	bin, err := buildShop(scratch, o.binary)
+	if err != nil {
+		return err
+	}
+	type column struct {
+		size shopSize
+		rows map[string][]time.Duration
+		rss  float64
+	}
+	var cols []column
+	var order []string
+	for _, size := range sizes(o.scaleFactor) {
+		dir := filepath.Join(scratch, "data-"+strings.TrimSuffix(size.name, "%"))
+		began := time.Now()
+		f, err := fill(dir, size)
+		if err != nil {
+			return fmt.Errorf("fill %s: %w", size.name, err)
+		}
+		fmt.Fprintf(os.Stderr, "filled %s in %s\n", size.name, time.Since(began).Round(time.Second))
+		rows, names, rss, err := measure(bin, dir, f, o.samples)
+		if err != nil {
+			return fmt.Errorf("measure %s: %w", size.name, err)
+		}
+		order = names
+		cols = append(cols, column{size, rows, rss})
+	}
+	small, large := cols[0], cols[1]
+	fmt.Printf("# Gin Shop scale benchmark\n\nEmbedded FerretDB (the default), one client, requests one at a time, %d samples per row; %s\n\n", o.samples, machine())
+	for _, c := range cols {
+		s := c.size
+		fmt.Printf("- %s: %d products, %d users, %d orders, %d images of 200 KB, %d sessions\n", s.name, s.products, s.users, s.orders, s.images, s.sessions)
+	}
+	fmt.Printf("\n| row | %s p50 ms | %s p99 ms | %s p50 ms | %s p99 ms | p50 ratio |\n|---|---|---|---|---|---|\n",
+		small.size.name, small.size.name, large.size.name, large.size.name)
+	for _, name := range order {
+		a, b := small.rows[name], large.rows[name]
+		fmt.Printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", name, ms(pct(a, 50)), ms(pct(a, 99)), ms(pct(b, 50)), ms(pct(b, 99)),
+			float64(pct(b, 50))/float64(max(pct(a, 50), 1)))
+	}
+	fmt.Printf("| peak RSS MiB | %.0f | | %.0f | | %.2f |\n", small.rss, large.rss, large.rss/max(small.rss, 1))
+	return nil
+}
+
+// fill writes a shop of the given size into dir's embedded database, as Gin Shop itself would
+// have written it (index documents included), in bulk.
+func fill(dir string, s shopSize) (filled, error) {
+	ctx := context.Background()
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		return filled{}, err
+	}
+	cfg.DataDir, cfg.EmbeddedMongoAddr = dir, "127.0.0.1:0"
+	db, err := database.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return filled{}, err
+	}
+	defer db.Close(ctx)
+	d := db.Database
+	var f filled
+	hash, err := bcrypt.GenerateFromPassword([]byte(scalePassword), config.DefaultBcryptCost)
+	if err != nil {
+		return f, err
+	}
+	f.bcryptHash = string(hash)
+	insert := func(coll string, n int, doc func(i int) any) error {
+		const batch = 1000
+		for from := 0; from < n; from += batch {
+			docs := make([]any, 0, batch)
+			for i := from; i < min(from+batch, n); i++ {
+				docs = append(docs, doc(i))
+			}
+			if _, err := d.Collection(coll).InsertMany(ctx, docs); err != nil {
+				return fmt.Errorf("%s: %w", coll, err)
+			}
+		}
+		return nil
+	}
+
+	// Users: the shopper is user 0; everyone has the same hash (bcrypt is timed apart).
+	userIDs := make([]bson.ObjectID, s.users)
+	for i := range userIDs {
+		userIDs[i] = bson.NewObjectID()
+	}
+	email := func(i int) string {
+		if i == 0 {
+			return scaleEmail
+		}
+		return fmt.Sprintf("user%d@example.test", i)
+	}
+	// Products: the shopper owns the first ownedProducts, the rest are spread over the others.
+	productIDs := make([]bson.ObjectID, s.products)
+	for i := range productIDs {
+		productIDs[i] = bson.NewObjectID()
+	}
+	cart := bson.A{}
+	for i := range min(3, s.products) {
+		cart = append(cart, bson.D{{Key: "productId", Value: productIDs[s.products-1-i]}, {Key: "quantity", Value: 1}})
+	}
+	err = insert(database.Users, s.users, func(i int) any {
+		items := bson.A{}
+		if i == 0 {
+			items = cart
+		}
+		return bson.D{{Key: "_id", Value: userIDs[i]}, {Key: "email", Value: email(i)}, {Key: "password", Value: f.bcryptHash},
+			{Key: "cart", Value: bson.D{{Key: "items", Value: items}}}}
+	})
+	if err == nil {
+		err = insert(database.UserEmails, s.users, func(i int) any {
+			return bson.D{{Key: "_id", Value: strings.ToLower(email(i))}, {Key: "userIds", Value: bson.A{userIDs[i]}}}
+		})
+	}
+	if err != nil {
+		return f, err
+	}
+
+	// Images first, so products can show them.
+	pic := noisePNG()
+	img, err := uploads.Check(pic)
+	if err != nil {
+		return f, err
+	}
+	store := uploads.New(d, db.Reads, 5<<20)
+	imageURLs := make([]string, s.images)
+	for i := range imageURLs {
+		if imageURLs[i], err = store.Save(ctx, img); err != nil {
+			return f, err
+		}
+	}
+	f.imageURL = imageURLs[len(imageURLs)/2]
+	owner := func(i int) bson.ObjectID {
+		if i < ownedProducts {
+			return userIDs[0]
+		}
+		return userIDs[1+i%max(1, s.users-1)]
+	}
+	err = insert(database.Products, s.products, func(i int) any {
+		return bson.D{{Key: "_id", Value: productIDs[i]}, {Key: "title", Value: fmt.Sprintf("Product %d", i)},
+			{Key: "price", Value: float64(1+i%500) + 0.99}, {Key: "description", Value: strings.Repeat("A fine thing to own. ", 10)},
+			{Key: "imageUrl", Value: imageURLs[i%len(imageURLs)]}, {Key: "userId", Value: owner(i)}}
+	})
+	if err != nil {
+		return f, err
+	}
+	f.productID = productIDs[len(productIDs)/2].Hex()
+
+	// Orders: the shopper has shopperOrders, the rest are spread over the other users.
+	orderIDs := make([]bson.ObjectID, s.orders)
+	byUser := map[bson.ObjectID]bson.A{}
+	for i := range orderIDs {
+		orderIDs[i] = bson.NewObjectID()
+		u := userIDs[0]
+		if i >= shopperOrders {
+			u = userIDs[1+i%max(1, s.users-1)]
+		}
+		byUser[u] = append(byUser[u], orderIDs[i])
+	}
+	err = insert(database.Orders, s.orders, func(i int) any {
+		u := userIDs[0]
+		if i >= shopperOrders {
+			u = userIDs[1+i%max(1, s.users-1)]
+		}
+		p := productIDs[i%len(productIDs)]
+		return bson.D{{Key: "_id", Value: orderIDs[i]},
+			{Key: "products", Value: bson.A{bson.D{{Key: "product", Value: bson.D{{Key: "title", Value: "Product"}, {Key: "price", Value: 9.99},
+				{Key: "description", Value: "A fine thing to own."}, {Key: "imageUrl", Value: imageURLs[0]}, {Key: "_id", Value: p}}},
+				{Key: "quantity", Value: 2}}}},
+			{Key: "user", Value: bson.D{{Key: "email", Value: email(0)}, {Key: "userId", Value: u}}},
+			{Key: "createdAt", Value: time.Now().UTC()}}
+	})
+	if err != nil {
+		return f, err
+	}
+	owners := make([]bson.ObjectID, 0, len(byUser))
+	for u := range byUser {
+		owners = append(owners, u)
+	}
+	err = insert(database.UserOrders, len(owners), func(i int) any {
+		return bson.D{{Key: "_id", Value: owners[i]}, {Key: "orderIds", Value: byUser[owners[i]]}}
+	})
+	if err != nil {
+		return f, err
+	}
+
+	// Sessions of other visitors, logged in, in connect-mongodb-session's shape.
+	expires := time.Now().Add(24 * time.Hour).UTC()
+	return f, insert(database.Sessions, s.sessions, func(i int) any {
+		u := userIDs[i%len(userIDs)]
+		return bson.D{{Key: "_id", Value: fmt.Sprintf("bench-session-%d-%x", i, rand.Uint64())}, {Key: "expires", Value: expires},
+			{Key: "session", Value: bson.D{
+				{Key: "cookie", Value: bson.D{{Key: "originalMaxAge", Value: int64(7200000)}, {Key: "expires", Value: expires},
+					{Key: "httpOnly", Value: true}, {Key: "path", Value: "/"}, {Key: "sameSite", Value: "lax"}, {Key: "secure", Value: false}}},
+				{Key: "isLoggedIn", Value: true},
+				{Key: "user", Value: bson.D{{Key: "_id", Value: u}, {Key: "email", Value: email(i % len(userIDs))}}}}}}
+	})
+}
+
+// noisePNG is a 200 KB PNG of random pixels (noise does not compress).
+func noisePNG() []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, 256, 200))
+	for i := range img.Pix {
+		img.Pix[i] = byte(rand.IntN(256))
+	}
+	var buf bytes.Buffer
+	_ = png.Encode(&buf, img)
+	return buf.Bytes()
+}
+
+var pageCount = regexp.MustCompile(`\?page=(\d+)"`)
+
+// measure starts the binary on dir and times each row's requests; it returns the rows in
+// order and the process's peak RSS.
+func measure(bin, dir string, f filled, samples int) (map[string][]time.Duration, []string, float64, error) {
+	rows := map[string][]time.Duration{}
+	var names []string
+	add := func(name string, d time.Duration) {
+		if _, ok := rows[name]; !ok {
+			names = append(names, name)
+		}
+		rows[name] = append(rows[name], d)
+	}
+	// A first start creates the indexes (once, as on any shop that has run before); the
+	// start-up measured is the second.
+	began := time.Now()
+	warm, err := startShopWithin(bin, dir, 10*time.Minute)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if err := warm.waitFor("/", 10*time.Minute); err != nil {
+		return nil, nil, 0, err
+	}
+	add("first start ever (creates the indexes) to the first page", time.Since(began))
+	warm.stop()
+	began = time.Now()
+	shop, err := startShopWithin(bin, dir, 10*time.Minute)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	defer shop.stop()
+	if err := shop.waitFor("/", 10*time.Minute); err != nil {
+		return nil, nil, 0, err
+	}
+	add("start-up to the first page", time.Since(began))
+
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	anonymous := &http.Client{Timeout: time.Minute}
+	get := func(c *http.Client, path string) (string, time.Duration, error) {
+		start := time.Now()
+		res, err := c.Get(shop.url + path)
+		if err != nil {
+			return "", 0, err
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		took := time.Since(start)
+		if err == nil && res.StatusCode != http.StatusOK {
+			err = fmt.Errorf("GET %s: status %d", path, res.StatusCode)
+		}
+		return string(b), took, err
+	}
+	login := func() (time.Duration, error) {
+		page, _, err := get(browser, "/login")
+		if err != nil {
+			return 0, err
+		}
+		m := csrfField.FindStringSubmatch(page)
+		if m == nil {
+			return 0, fmt.Errorf("no _csrf on /login")
+		}
+		start := time.Now()
+		res, err := browser.PostForm(shop.url+"/login", url.Values{"email": {strings.ToLower(scaleEmail)}, "password": {scalePassword}, "_csrf": {m[1]}})
+		if err != nil {
+			return 0, err
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusSeeOther {
+			return 0, fmt.Errorf("login: status %d", res.StatusCode)
+		}
+		return time.Since(start), nil
+	}
+
+	// A shop that has been running is measured, not one still doing its start-up's background
+	// work (the reindexers' first passes): how long that took is a row of its own.
+	add("after start-up: background work until the process is quiet", shop.waitQuiet(5*time.Minute))
+
+	first, _, err := get(anonymous, "/products")
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	last := 1
+	for _, m := range pageCount.FindAllStringSubmatch(first, -1) {
+		var n int
+		fmt.Sscan(m[1], &n)
+		last = max(last, n)
+	}
+	if _, err := login(); err != nil {
+		return nil, nil, 0, err
+	}
+	rowsToTime := []struct {
+		name   string
+		client *http.Client
+		path   string
+	}{
+		{"anonymous /products, first page", anonymous, "/products"},
+		{"anonymous /products, middle page", anonymous, fmt.Sprintf("/products?page=%d", max(1, last/2))},
+		{"anonymous /products, last page", anonymous, fmt.Sprintf("/products?page=%d", last)},
+		{"logged-in /products", browser, "/products"},
+		{"logged-in /cart", browser, "/cart"},
+		{"logged-in /orders", browser, "/orders"},
+		{"logged-in /admin/products", browser, "/admin/products"},
+		{"one product page", anonymous, "/products/" + f.productID},
+		{"one image download (200 KB)", anonymous, f.imageURL},
+	}
+	// A few unmeasured rounds first: the start-up's background work (the reindexers' first
+	// passes, the session sweeper) settles, as it would on a shop that has been running.
+	const warmRounds = 3
+	for round := range warmRounds + samples {
+		for _, r := range rowsToTime {
+			_, took, err := get(r.client, r.path)
+			if err != nil {
+				return nil, nil, 0, err
+			}
+			if round >= warmRounds {
+				add(r.name, took)
+			}
+		}
+	}
+	// A login is bcrypt (cost 12, about 250 ms on a quiet core) plus the shop's own work; the
+	// compare is timed here, in this process, and reported apart.
+	var logins, compares []time.Duration
+	for range 10 {
+		took, err := login()
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		logins = append(logins, took)
+		start := time.Now()
+		_ = bcrypt.CompareHashAndPassword([]byte(f.bcryptHash), []byte(scalePassword))
+		compares = append(compares, time.Since(start))
+	}
+	for i := range logins {
+		add("login (POST /login, bcrypt included)", logins[i])
+	}
+	for i := range compares {
+		add("bcrypt compare alone, cost 12", compares[i])
+	}
+	return rows, names, shop.peakRSS(), nil
+}
+
+// pct is the p-th percentile of ds (nearest rank).
+func pct(ds []time.Duration, p int) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	i := (p*len(s) + 99) / 100
+	return s[max(0, min(i, len(s))-1)]
+}
