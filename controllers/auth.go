@@ -42,7 +42,7 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 	email := postForm(c, "email") // as typed: an account the Node app stored with spaces matches exactly
 	password := postForm(c, "password")
 	next := safeNext(postForm(c, "next"))
-	if !models.ValidEmail(email) {
+	if !models.ValidEmail(strings.TrimSpace(email)) {
 		// No account can have such an address (models.ValidEmail, the signup rule): the
 		// ordinary failed login, without a count or a password check.
 		ctl.loginFailed(c, email, next)

@@ -108,16 +108,36 @@ func (c collection) deleteUser(ctx context.Context, userID bson.ObjectID, except
 	return res.DeletedCount, nil
 }
 
+// sweep finds the expired sessions through the read pool and deletes them one by one, by _id.
+// On the embedded database a filter other than exactly {_id: value} reads the whole collection;
+// as one DeleteMany that scan would hold the single writer connection (every write of the shop
+// waits behind it, and at 100,000 sessions it outlasts the operation timeout). Reading on the
+// pool and deleting by _id keeps each write short. An expired session can never come back to
+// life (loading refuses it), so deleting it after the read is safe.
 func (c collection) sweep(ctx context.Context, now, createdBefore time.Time) (int64, error) {
 	filter := bson.D{{Key: "$or", Value: bson.A{
 		bson.D{{Key: "expires", Value: bson.D{{Key: "$lte", Value: now}}}},
 		bson.D{{Key: "createdAt", Value: bson.D{{Key: "$lte", Value: createdBefore}}}},
 	}}}
-	res, err := c.coll.DeleteMany(ctx, filter)
+	cur, err := c.reads.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return 0, err
 	}
-	return res.DeletedCount, nil
+	var expired []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &expired); err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, e := range expired {
+		res, err := c.coll.DeleteOne(ctx, byID(e.ID))
+		if err != nil {
+			return n, err
+		}
+		n += res.DeletedCount
+	}
+	return n, nil
 }
 
 // ensureExpiryIndex creates the TTL index {expires: 1} with expireAfterSeconds: 0; a server that

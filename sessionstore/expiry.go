@@ -27,7 +27,9 @@ func (s *Store) EnsureExpiryIndex(ctx context.Context) (ttl bool, err error) {
 // Sweep deletes the sessions that have expired (idle or absolute timeout) and returns
 // how many it deleted.
 func (s *Store) Sweep(ctx context.Context) (int64, error) {
-	ctx, cancel := s.opContext(ctx)
+	// A sweep reads the whole collection where the server cannot filter (FerretDB): it may take
+	// longer than one page's operation, and it holds no connection a page waits for.
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.SweepTimeout)
 	defer cancel()
 	now := s.now()
 	// Same rule as loading: expires <= now, or created more than AbsoluteTimeout ago

@@ -48,6 +48,7 @@ type Config struct {
 	TouchAfter      time.Duration    // min interval between expiry extensions of an unchanged session; 0 → a minute (less for short idle timeouts)
 	Secure          bool             // Secure cookie attribute (production)
 	OpTimeout       time.Duration    // per database operation, on top of the request context; 0 → 2s
+	SweepTimeout    time.Duration    // one sweep of expired sessions (a whole-collection read on FerretDB); 0 → 2 minutes
 	Now             func() time.Time // nil → time.Now; tests inject a clock
 	MemoryCap       int              // NewMemory only: most sessions kept; 0 → 10,000
 	// Reads is the same collection through the pooled read client (database.DB.Reads), for
@@ -104,6 +105,9 @@ func newStore(docs backend, cfg Config) (*Store, error) {
 	}
 	if cfg.OpTimeout == 0 {
 		cfg.OpTimeout = 2 * time.Second
+	}
+	if cfg.SweepTimeout == 0 {
+		cfg.SweepTimeout = 2 * time.Minute // reading 100,000 sessions takes seconds on the embedded server
 	}
 	if cfg.OpTimeout < 0 {
 		return nil, errors.New("sessionstore: OpTimeout must be positive")

@@ -603,6 +603,7 @@ func TestDeadDatabaseIsUnavailable(t *testing.T) {
 	check := func(t *testing.T, coll *mongo.Collection) {
 		cfg := testConfig(clock)
 		cfg.OpTimeout = 300 * time.Millisecond
+		cfg.SweepTimeout = cfg.OpTimeout
 		store, err := New(coll, cfg)
 		if err != nil {
 			t.Fatal(err)
