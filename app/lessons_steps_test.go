@@ -149,7 +149,7 @@ func TestRedirectFirstBannerTurnsIntoArrivedOnReload(t *testing.T) {
 	c := labVisitor(t, shop)
 	res := setLessonValue(t, c, "late", "arrives later", "redirect-first")
 	loc := res.Header.Get("Location")
-	eventually(t, "the slow save", func() bool { return lessonOf(labDoc(t, shop, c))["late"] == "arrives later" })
+	apptest.Eventually(t, "the slow save", func() bool { return lessonOf(labDoc(t, shop, c))["late"] == "arrives later" })
 	page := c.Get(loc)
 	mustContain(t, page.Body, `id="pending-arrived"`, "<td>late</td><td>arrives later</td>")
 	mustNotContain(t, page.Body, `id="pending-save"`, "still on its way")

@@ -174,7 +174,7 @@ func TestOrderWithoutCreatedAtIsDatedByItsObjectID(t *testing.T) {
 	// The Node app's order is listed once the userOrders reindexer has seen it (about 2 s on a
 	// small shop; docs/OPERATIONS.md).
 	var page *apptest.Response
-	eventually(t, "the Node app's order is not listed", func() bool {
+	apptest.Eventually(t, "the Node app's order is not listed", func() bool {
 		page = s.Get("/orders")
 		return page.StatusCode == http.StatusOK && strings.Contains(page.Body, "5 March 2024")
 	})

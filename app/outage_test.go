@@ -97,13 +97,9 @@ func TestDatabaseOutageGives503AndRecovers(t *testing.T) {
 // assertion).
 func waitHealthy(t *testing.T, c *apptest.Client) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for c.Get("/healthz").StatusCode != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatal("the app did not recover after the database came back")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	apptest.Eventually(t, "the app recovers after the database came back", func() bool {
+		return c.Get("/healthz").StatusCode == http.StatusOK
+	})
 }
 
 // TestFormsAnswer503WhenTheDatabaseIsDown: viewing a form touches no database (its CSRF secret
@@ -265,7 +261,7 @@ func TestKnownOutageGivesEachRequestOneShortDeadline(t *testing.T) {
 	login := shop.Client(t)
 	apptest.ExpectStatus(t, login.Submit("/login", "/login", url.Values{"email": {"someone@example.com"}, "password": {"a password"}}),
 		http.StatusServiceUnavailable)
-	eventually(t, "requests get a short database deadline once the outage is known", func() bool {
+	apptest.Eventually(t, "requests get a short database deadline once the outage is known", func() bool {
 		ctx, cancel := shop.DB.RequestContext(context.Background())
 		defer cancel()
 		deadline, has := ctx.Deadline()

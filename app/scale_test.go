@@ -59,7 +59,7 @@ func TestProductTheNodeAppAddsShowsOnItsPageAtOnceAndInTheListsSoon(t *testing.T
 	// Not in the cached copy yet, but found by _id.
 	mustContain(t, anon.Get("/products/"+id.Hex()).Body, "Node Kettle")
 	// The lists show it once the copy is read again (a second or two on a small catalog).
-	eventually(t, "the Node app's product is not listed", func() bool {
+	apptest.Eventually(t, "the Node app's product is not listed", func() bool {
 		return strings.Contains(anon.Get("/products?page=2").Body, "Node Kettle") &&
 			strings.Contains(owner.Get("/admin/products").Body, "Node Kettle")
 	})
@@ -94,7 +94,7 @@ func TestOrderListedButNeverStoredIsSkipped(t *testing.T) {
 	page := s.Get("/orders")
 	apptest.ExpectStatus(t, page, http.StatusOK)
 	mustNotContain(t, page.Body, ghost.Hex())
-	eventually(t, "the dangling order id is not dropped", func() bool {
+	apptest.Eventually(t, "the dangling order id is not dropped", func() bool {
 		return len(indexEntry(t, shop, "userOrders", s.ID, "orderIds")) == 0
 	})
 }

@@ -78,7 +78,7 @@ func TestKilledWritersLeaseLapses(t *testing.T) {
 		t.Fatalf("B while the lease runs: err = %v, want ErrWriterTaken", err)
 	}
 	var b *database.DB
-	eventually(t, "B starts once the killed instance's lease has lapsed", func() bool {
+	apptest.Eventually(t, "B starts once the killed instance's lease has lapsed", func() bool {
 		b, err = database.Open(context.Background(), cfg, discardLogger())
 		return err == nil
 	})
