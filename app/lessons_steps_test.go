@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 
@@ -145,11 +146,17 @@ func TestTamperedCookieIsRefusedAndTheOldSessionIsLeftAlone(t *testing.T) {
 // A reload of the redirect-first page after the value has arrived says so, instead of keeping
 // the "still on its way" banner next to the value.
 func TestRedirectFirstBannerTurnsIntoArrivedOnReload(t *testing.T) {
-	shop := apptest.StartDefault(t)
+	cfg := apptest.Config(t)
+	cfg.SlowStoreDelay = 200 * time.Millisecond
+	shop := apptest.Start(t, cfg)
 	c := labVisitor(t, shop)
+	start := time.Now()
 	res := setLessonValue(t, c, "late", "arrives later", "redirect-first")
 	loc := res.Header.Get("Location")
 	apptest.Eventually(t, "the slow save", func() bool { return lessonOf(labDoc(t, shop, c))["late"] == "arrives later" })
+	if took := time.Since(start); took < cfg.SlowStoreDelay {
+		t.Errorf("the value was stored after %v, before the slow store's delay of %v", took, cfg.SlowStoreDelay)
+	}
 	page := c.Get(loc)
 	mustContain(t, page.Body, `id="pending-arrived"`, "<td>late</td><td>arrives later</td>")
 	mustNotContain(t, page.Body, `id="pending-save"`, "still on its way")
