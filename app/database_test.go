@@ -202,7 +202,7 @@ func TestSessionOfDeletedUserIsEnded(t *testing.T) {
 // from the app, as MONGODB_URI would name it) and returns its URI for database name.
 func startStandaloneFerretDB(t *testing.T, name string) string {
 	t.Helper()
-	emb := startFerretDB(t, t.TempDir(), freeAddr(t))
+	emb := startFerretDB(t, t.TempDir(), "127.0.0.1:0")
 	t.Cleanup(emb.Stop)
 	return emb.URI(name)
 }

@@ -3,13 +3,16 @@ package app_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -31,15 +34,41 @@ func startFerretDB(t *testing.T, dir, addr string) *embedded.Server {
 	return emb
 }
 
-func freeAddr(t *testing.T) string {
+// unassignedAddr is a loopback address nothing listens on, whose port the kernel never picks by
+// itself: below the ephemeral range (ip_local_port_range), from which every ":0" listener and
+// every outgoing connection gets its port. An outage test stops its server and restarts it on
+// the same address; a freed port of the ephemeral range can be handed to another test's
+// connection meanwhile, and the server would come back elsewhere.
+func unassignedAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	low := 32768 // Linux's default first ephemeral port
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 2048 {
+				low = n
+			}
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	span := min(low-1024, 12000) // ports [low-span, low), above the well-known ones
+	for range 100 {
+		port := low - span + int(unassignedNext.Add(1)%int64(span))
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if l, err := net.Listen("tcp", addr); err == nil {
+			l.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free port below the ephemeral range")
+	return ""
 }
+
+// unassignedNext hands each test of this process its own port; the random start keeps test
+// processes running at once (other packages, other checkouts) apart.
+var unassignedNext = func() *atomic.Int64 {
+	var n atomic.Int64
+	n.Store(rand.Int64N(1 << 20))
+	return &n
+}()
 
 // outageDB is the database of startOutageShop, which the test stops and brings back.
 type outageDB struct {
@@ -51,13 +80,19 @@ type outageDB struct {
 func (o *outageDB) stop() { o.emb.Stop() }
 
 // restart brings the same database back on the same address; it stops again when the test ends.
-func (o *outageDB) restart() { o.emb = startFerretDB(o.t, o.dir, o.addr) }
+func (o *outageDB) restart() {
+	o.t.Helper()
+	o.emb = startFerretDB(o.t, o.dir, o.addr)
+	if want := "mongodb://" + o.addr + "/"; !strings.HasPrefix(o.emb.URI(""), want) {
+		o.t.Fatalf("the database came back at %s, not at %s: its port was taken meanwhile", o.emb.URI(""), o.addr)
+	}
+}
 
 // startOutageShop starts a shop on a separate FerretDB (as an external MONGODB_URI) that the test
 // can stop and restart.
 func startOutageShop(t *testing.T) (*apptest.Shop, *outageDB) {
 	t.Helper()
-	o := &outageDB{t: t, dir: t.TempDir(), addr: freeAddr(t)}
+	o := &outageDB{t: t, dir: t.TempDir(), addr: unassignedAddr(t)}
 	o.emb = startFerretDB(t, o.dir, o.addr)
 	// Registered before the shop's own clean-up, so it runs after it: the shop drops its
 	// database and lets go of its lease while the server still answers. Stopping twice is fine.
@@ -137,7 +172,7 @@ func TestFormsAnswer503WhenTheDatabaseIsDown(t *testing.T) {
 func TestUnreachableMongoURIFailsStartUpClearly(t *testing.T) {
 	cfg, err := config.Load(func(k string) string {
 		if k == "MONGODB_URI" {
-			return "mongodb://" + freeAddr(t) + "/shop"
+			return "mongodb://" + unassignedAddr(t) + "/shop"
 		}
 		return ""
 	})
@@ -161,7 +196,7 @@ func TestFullDiskIsA503OnEveryWriteAndRecovers(t *testing.T) {
 		t.Skipf("needs a tmpfs mount (root): %v", err)
 	}
 	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
-	o := &outageDB{t: t, dir: dir, addr: freeAddr(t)}
+	o := &outageDB{t: t, dir: dir, addr: "127.0.0.1:0"} // never restarted
 	o.emb = startFerretDB(t, o.dir, o.addr)
 	t.Cleanup(func() { o.emb.Stop() })
 	cfg := apptest.Config(t)
