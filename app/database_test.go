@@ -43,6 +43,7 @@ func withoutCatalogReads(seen []string) (page []string, catalogReads int) {
 }
 
 func TestAnonymousCatalogPagesCostAtMostOneCommand(t *testing.T) {
+	t.Parallel()
 	cmds := &apptest.Commands{}
 	shop := apptest.Start(t, apptest.Config(t), cmds.Option())
 	c := shop.Client(t)
@@ -59,6 +60,7 @@ func TestAnonymousCatalogPagesCostAtMostOneCommand(t *testing.T) {
 }
 
 func TestLoggedInPagesCostTheSessionAndTheUser(t *testing.T) {
+	t.Parallel()
 	cmds := &apptest.Commands{}
 	shop := apptest.Start(t, apptest.Config(t), cmds.Option())
 	s := demoShopper(t, shop)
@@ -87,6 +89,7 @@ func TestLoggedInPagesCostTheSessionAndTheUser(t *testing.T) {
 }
 
 func TestUnchangedSessionIsNeverWritten(t *testing.T) {
+	t.Parallel()
 	cmds := &apptest.Commands{}
 	shop := apptest.Start(t, apptest.Config(t), cmds.Option())
 	s := demoShopper(t, shop)
@@ -103,6 +106,7 @@ func TestUnchangedSessionIsNeverWritten(t *testing.T) {
 // TestEveryPageSeesTheWriteBeforeIt walks through each kind of write and opens the page that
 // shows it right away: writes travel on the single writer connection, reads on the pool.
 func TestEveryPageSeesTheWriteBeforeIt(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	book := demoProducts(t, shop)[0]
 	for round := range 3 {
@@ -149,6 +153,7 @@ func TestEveryPageSeesTheWriteBeforeIt(t *testing.T) {
 // TestCatalogCatchesUpWithWritesElsewhere: a product written behind this instance's back (by
 // another instance, or in mongosh) shows within the cache's second, without any restart.
 func TestCatalogCatchesUpWithWritesElsewhere(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	mustNotContain(t, c.Get("/products?page=99").Body, "Written Elsewhere") // the cache is warm now
@@ -168,6 +173,7 @@ func TestCatalogCatchesUpWithWritesElsewhere(t *testing.T) {
 }
 
 func TestSessionOfDeletedUserIsEnded(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := newShopper(t, shop, "gone@example.com")
 	sid := s.Cookie("connect.sid").Value
@@ -289,6 +295,7 @@ func TestBurstOfTwoHundredPageViewsQueues(t *testing.T) {
 }
 
 func TestAddingAProductAlreadyInTheCartCostsOneUpdate(t *testing.T) {
+	t.Parallel()
 	cmds := &apptest.Commands{}
 	shop := apptest.Start(t, apptest.Config(t), cmds.Option())
 	s := demoShopper(t, shop)

@@ -33,6 +33,7 @@ func (s *shopper) on(shop *apptest.Shop) *shopper {
 }
 
 func TestLoginOnOneInstanceIsValidOnTheOther(t *testing.T) {
+	t.Parallel()
 	a, b := twoInstances(t)
 	onA := cheapDemoHash(t, a).Client(t)
 	onA.LoginDemo()
@@ -55,6 +56,7 @@ func TestLoginOnOneInstanceIsValidOnTheOther(t *testing.T) {
 }
 
 func TestLogoutOnOneInstanceEndsTheSessionOnTheOther(t *testing.T) {
+	t.Parallel()
 	a, b := twoInstances(t)
 	onA := cheapDemoHash(t, a).Client(t)
 	onA.LoginDemo()
@@ -76,6 +78,7 @@ func TestLogoutOnOneInstanceEndsTheSessionOnTheOther(t *testing.T) {
 }
 
 func TestProductWithImageAddedOnOneInstanceIsListedWithItsImageOnTheOther(t *testing.T) {
+	t.Parallel()
 	a, b := twoInstances(t)
 	makerA := newShopper(t, a, "maker@example.com")
 	p := makerA.addProduct("Cross Instance Lamp", "44")
@@ -129,6 +132,7 @@ func TestProductWithImageAddedOnOneInstanceIsListedWithItsImageOnTheOther(t *tes
 }
 
 func TestCartItemAddedOnOneInstanceIsInTheCartOnTheOther(t *testing.T) {
+	t.Parallel()
 	a, b := twoInstances(t)
 	buyerA := newShopper(t, a, "buyer@example.com")
 	book := demoProducts(t, a)[0]
@@ -150,6 +154,7 @@ func TestCartItemAddedOnOneInstanceIsInTheCartOnTheOther(t *testing.T) {
 }
 
 func TestOrderPlacedOnOneInstanceIsAnInvoiceOnTheOther(t *testing.T) {
+	t.Parallel()
 	a, b := twoInstances(t)
 	buyerA := newShopper(t, a, "buyer@example.com")
 	products := demoProducts(t, a)

@@ -74,6 +74,7 @@ func setLessonValue(t *testing.T, c *apptest.Client, key, value, mode string) *a
 }
 
 func TestLessonsIndexLinksEveryStepAndTheCourseMap(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	res := c.Get("/lessons")
@@ -90,6 +91,7 @@ func TestLessonsIndexLinksEveryStepAndTheCourseMap(t *testing.T) {
 // The course map is docs/COURSE.md as a page of the site: rendered tables and anchors, and each
 // Node call linked to its step.
 func TestCourseMapIsARenderedPageWithNodeCallsLinkedToSteps(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	course := shop.Client(t).Get("/lessons/course")
 	apptest.ExpectStatus(t, course, http.StatusOK)
@@ -108,6 +110,7 @@ func TestCourseMapIsARenderedPageWithNodeCallsLinkedToSteps(t *testing.T) {
 // The lab shows the visitor's own cookie, taken apart and shortened, and the document read back
 // from the database, with the CSRF secret masked: never a full cookie, id or secret.
 func TestSessionLabShowsYourCookieAndDocumentButNeverInFull(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	first := c.Get("/lessons/session")
@@ -150,6 +153,7 @@ func shownDocument(t *testing.T, body string) string {
 }
 
 func TestSessionLabSaveModeStoresTheValueBeforeRedirecting(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := labVisitor(t, shop)
 	res := setLessonValue(t, c, "color", "blue & <green>", "save")
@@ -179,6 +183,7 @@ func TestSessionLabSaveModeStoresTheValueBeforeRedirecting(t *testing.T) {
 // here, so "not yet" holds however slow the machine; TestRedirectFirstBannerTurnsIntoArrivedOnReload
 // waits for the value to land.
 func TestSessionLabRedirectFirstShowsTheValueOnlyAfterTheSlowSave(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.SlowStoreDelay = time.Hour
 	shop := apptest.Start(t, cfg)
@@ -199,6 +204,7 @@ func TestSessionLabRedirectFirstShowsTheValueOnlyAfterTheSlowSave(t *testing.T) 
 
 // Every bad input of the lab form is a 422 with the form and its message, and stores nothing.
 func TestSessionLabRefusesBadValuesAndStoresNothing(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.SlowStoreDelay = 10 * time.Millisecond // the accepted redirect-first below lands at once
 	shop := apptest.Start(t, cfg)
@@ -263,6 +269,7 @@ func TestSessionLabRefusesBadValuesAndStoresNothing(t *testing.T) {
 }
 
 func TestSessionLabFormsNeedTheCSRFToken(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := labVisitor(t, shop)
 	for _, path := range []string{"/lessons/session/value", "/lessons/session/forget-cookie", "/lessons/session/destroy"} {
@@ -281,6 +288,7 @@ func TestSessionLabFormsNeedTheCSRFToken(t *testing.T) {
 // forget-cookie only expires the cookie: the document stays, orphaned, and the page after the
 // redirect names it (shortened) and its expiry. The other visitor's session is untouched.
 func TestSessionLabForgetCookieLeavesTheDocumentOrphaned(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	other := labVisitor(t, shop)
 	otherBefore := labDoc(t, shop, other)
@@ -324,6 +332,7 @@ func TestSessionLabForgetCookieLeavesTheDocumentOrphaned(t *testing.T) {
 
 // destroy deletes the document and expires the cookie; the other visitor's session stays.
 func TestSessionLabDestroyDeletesOnlyYourDocument(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	other := labVisitor(t, shop)
 	c := labVisitor(t, shop)
@@ -347,6 +356,7 @@ func TestSessionLabDestroyDeletesOnlyYourDocument(t *testing.T) {
 // SESSION_STORE=memory: the same lab and login work, the page says where the sessions are, and
 // the sessions collection stays empty.
 func TestMemorySessionStoreWritesNothingToTheSessionsCollection(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.SessionStore = config.SessionStoreMemory
 	cfg.SlowStoreDelay = 10 * time.Millisecond
@@ -381,6 +391,7 @@ func TestMemorySessionStoreWritesNothingToTheSessionsCollection(t *testing.T) {
 // A session written by the Node app holds the whole user (req.session.user = user), password hash
 // and all: the lab shows the document without it.
 func TestSessionLabNeverShowsAPasswordHash(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	const hash = "$2a$12$abcdefghijklmnopqrstuuJ1Yq8xw6m2pZ3mQy2c8a0b1c2d3e4f5"
 	const reset = "0123456789abcdef0123456789abcdef"
@@ -415,6 +426,7 @@ func TestSessionLabNeverShowsAPasswordHash(t *testing.T) {
 
 // The raw-cookie lesson prints the Cookie header, but the session cookie only shortened.
 func TestCookieLessonNeverPrintsTheSessionCookieWhole(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := labVisitor(t, shop)
 	ck := c.Cookie("connect.sid")

@@ -42,6 +42,7 @@ func expectTicked(t *testing.T, c *apptest.Client, want ...string) {
 // Walking the lesson in order ticks each step when, and only when, the server has seen it done,
 // across the three actions that end the session (tamper, forget the cookie, destroy).
 func TestLessonStepsAreTickedByDoingThem(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	expectTicked(t, c)
@@ -97,6 +98,7 @@ func TestLessonStepsAreTickedByDoingThem(t *testing.T) {
 // changed; the store refuses it (the old session is neither found nor changed) and the page
 // says so.
 func TestTamperedCookieIsRefusedAndTheOldSessionIsLeftAlone(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := labVisitor(t, shop)
 	expectSeeOther(t, setLessonValue(t, c, "color", "blue", "save"), savedTo)
@@ -146,6 +148,7 @@ func TestTamperedCookieIsRefusedAndTheOldSessionIsLeftAlone(t *testing.T) {
 // A reload of the redirect-first page after the value has arrived says so, instead of keeping
 // the "still on its way" banner next to the value.
 func TestRedirectFirstBannerTurnsIntoArrivedOnReload(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.SlowStoreDelay = 200 * time.Millisecond
 	shop := apptest.Start(t, cfg)
@@ -165,6 +168,7 @@ func TestRedirectFirstBannerTurnsIntoArrivedOnReload(t *testing.T) {
 // The mongosh hint names the address the database really has (the embedded server is on a
 // random port in tests, as it is when 27017 is taken).
 func TestSessionLabMongoshHintIsTheRealAddress(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := labVisitor(t, shop)
 	page := c.Get("/lessons/session")
@@ -178,6 +182,7 @@ func TestSessionLabMongoshHintIsTheRealAddress(t *testing.T) {
 // Each step shows lines cut from this build's source by function name: every shown line is a
 // line of that function in the file on disk, in the file's order.
 func TestLessonSnippetsAreTheLinesOfTheirFunction(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	doc := parseHTML(t, shop.Client(t).Get("/lessons").Body)
 	snippets := htmlElements(doc, func(n *html.Node) bool { return htmlHasClass(n, "snippet") })
@@ -234,6 +239,7 @@ func funcLines(t *testing.T, file, name string) []string {
 // Every "Go: file function" link of the lesson pages opens that file of this build with an
 // element for the function, which the fragment lands on.
 func TestEveryLessonSourceLinkLandsOnItsFunction(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := labVisitor(t, shop)
 	links := map[string]bool{}
@@ -261,6 +267,7 @@ func TestEveryLessonSourceLinkLandsOnItsFunction(t *testing.T) {
 
 // Only this build's Go code is served: no other file, no test file, nothing outside the tree.
 func TestLessonSourceServesOnlyThisBuildsGoFiles(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	for _, path := range []string{"/lessons/source/go.mod", "/lessons/source/../go.mod", "/lessons/source/%2e%2e/main.go",
@@ -277,6 +284,7 @@ func TestLessonSourceServesOnlyThisBuildsGoFiles(t *testing.T) {
 // Login and signup have a heading; the header's navigations are named; the shop pages that use
 // the lesson link to their step.
 func TestShopPagesHaveHeadingsNamedNavigationsAndLessonLinks(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	mustContain(t, c.Get("/login").Body, `<h1 class="auth-title">Login</h1>`, `href="/lessons#step-7"`,

@@ -104,6 +104,7 @@ func startOutageShop(t *testing.T) (*apptest.Shop, *outageDB) {
 }
 
 func TestDatabaseOutageGives503AndRecovers(t *testing.T) {
+	t.Parallel()
 	shop, outage := startOutageShop(t)
 	c := shop.Client(t)
 	c.LoginDemo()
@@ -141,6 +142,7 @@ func waitHealthy(t *testing.T, c *apptest.Client) {
 // is a signed cookie), so a new visitor still gets the form; sending it is the same 503 page as
 // everywhere else, not the 500 page, and works again once the database is back.
 func TestFormsAnswer503WhenTheDatabaseIsDown(t *testing.T) {
+	t.Parallel()
 	shop, outage := startOutageShop(t)
 	forms := []struct{ page, action string }{
 		{"/login", "/login"}, {"/signup", "/signup"}, {"/reset", "/reset"}, {"/lessons/session", "/lessons/session/value"},
@@ -170,6 +172,7 @@ func TestFormsAnswer503WhenTheDatabaseIsDown(t *testing.T) {
 }
 
 func TestUnreachableMongoURIFailsStartUpClearly(t *testing.T) {
+	t.Parallel()
 	cfg, err := config.Load(func(k string) string {
 		if k == "MONGODB_URI" {
 			return "mongodb://" + unassignedAddr(t) + "/shop"
@@ -191,6 +194,7 @@ func TestUnreachableMongoURIFailsStartUpClearly(t *testing.T) {
 // comes back, the same click works without a restart. The filesystem is a 4 MB tmpfs mounted
 // for the test (that needs root, as the sandbox and CI run).
 func TestFullDiskIsA503OnEveryWriteAndRecovers(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir).Run(); err != nil {
 		t.Skipf("needs a tmpfs mount (root): %v", err)
@@ -258,6 +262,7 @@ func fillDisk(t *testing.T, path string) {
 // because another operation failed, no server to select, a timeout) are all classified in one
 // place, database.Unavailable.
 func TestDatabaseKilledUnderCartLoadIsNeverA500(t *testing.T) {
+	t.Parallel()
 	shop, outage := startOutageShop(t)
 	s := demoShopper(t, shop)
 	book := demoProducts(t, shop)[0]
@@ -283,6 +288,7 @@ func TestDatabaseKilledUnderCartLoadIsNeverA500(t *testing.T) {
 // second however many queries it has. Before, a failure seen only by the writer connection (a
 // form page's session insert) left the next requests the full wait.
 func TestKnownOutageGivesEachRequestOneShortDeadline(t *testing.T) {
+	t.Parallel()
 	shop, outage := startOutageShop(t)
 	ctx, cancel := shop.DB.RequestContext(context.Background())
 	if _, has := ctx.Deadline(); has {
@@ -313,6 +319,7 @@ func TestKnownOutageGivesEachRequestOneShortDeadline(t *testing.T) {
 // TestDeleteProductAnswers503JSONDuringAnOutage: the admin page's Delete button (DELETE with
 // JSON) gets the same 503 as the pages, as JSON, and the product is still there afterwards.
 func TestDeleteProductAnswers503JSONDuringAnOutage(t *testing.T) {
+	t.Parallel()
 	shop, outage := startOutageShop(t)
 	s := demoShopper(t, shop)
 	book := demoProducts(t, shop)[0]
