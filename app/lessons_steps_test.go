@@ -297,6 +297,7 @@ func TestShopPagesHaveHeadingsNamedNavigationsAndLessonLinks(t *testing.T) {
 // A source page numbers its lines: line N of the page is line N of the file, across the pieces
 // the functions' marks split the file into.
 func TestLessonSourcePageNumbersItsLines(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	const file = "controllers/render.go"
 	src, err := os.ReadFile(filepath.Join("..", file))
@@ -344,6 +345,7 @@ func htmlTextOf(n *html.Node) string {
 // The options sandbox earns step 6 with any request it runs and step 12 with the race (the
 // stale write-back is what saving before the redirect avoids); a refused form earns nothing.
 func TestOptionsSandboxTicksSteps6And12(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	expectTicked(t, c)

@@ -20,6 +20,7 @@ import (
 // knows nothing of them) still shows.
 
 func TestAdminProductListAndCatalogFollowAddEditDeleteAtOnce(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := newShopper(t, shop, "maker@example.com")
 	anon := shop.Client(t)
@@ -44,6 +45,7 @@ func TestAdminProductListAndCatalogFollowAddEditDeleteAtOnce(t *testing.T) {
 }
 
 func TestProductTheNodeAppAddsShowsOnItsPageAtOnceAndInTheListsSoon(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	owner := demoShopper(t, shop)
 	anon := shop.Client(t)
@@ -66,6 +68,7 @@ func TestProductTheNodeAppAddsShowsOnItsPageAtOnceAndInTheListsSoon(t *testing.T
 }
 
 func TestOrderIsListedInTheUsersOrderIndex(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := newShopper(t, shop, "buyer@example.com")
 	p := demoProducts(t, shop)[0]
@@ -82,6 +85,7 @@ func TestOrderIsListedInTheUsersOrderIndex(t *testing.T) {
 }
 
 func TestOrderListedButNeverStoredIsSkipped(t *testing.T) {
+	t.Parallel()
 	// A process that died between listing an order and storing it leaves an id that points
 	// nowhere: the page skips it, and the reindexer drops it once it is older than a minute.
 	shop := apptest.StartDefault(t)
