@@ -225,11 +225,12 @@ func TestSessionLabRefusesBadValuesAndStoresNothing(t *testing.T) {
 		{"201 characters, redirect-first", "k", strings.Repeat("é", 201), "redirect-first", "at most 200 characters"},
 		{"unknown mode", "k", "x", "later", "The mode must be"},
 	}
+	before := dbSnapshot(t, shop)
 	for _, tc := range cases {
-		before := dbSnapshot(t, shop)
 		res := setLessonValue(t, c, tc.key, tc.value, tc.mode)
 		if res.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("%s: status %d, want 422", tc.name, res.StatusCode)
+			before = dbSnapshot(t, shop)
 			continue
 		}
 		if msg := alertText(t, res.Body); !strings.Contains(msg, tc.msg) {
@@ -240,7 +241,9 @@ func TestSessionLabRefusesBadValuesAndStoresNothing(t *testing.T) {
 				t.Errorf("%s: the form lost the typed key: %q", tc.name, v)
 			}
 		}
-		expectSameDB(t, tc.name, before, dbSnapshot(t, shop))
+		after := dbSnapshot(t, shop) // and the next case's "before": one snapshot per request
+		expectSameDB(t, tc.name, before, after)
+		before = after
 	}
 
 	// The 11th key: ten are fine, the eleventh is refused in both modes, an existing key still changes.
@@ -248,7 +251,7 @@ func TestSessionLabRefusesBadValuesAndStoresNothing(t *testing.T) {
 		expectSeeOther(t, setLessonValue(t, c, "k"+string(rune('a'+i)), "v", "save"), savedTo)
 	}
 	c.Get("/lessons/session") // ticks "read back" and "in the store" before the snapshot
-	before := dbSnapshot(t, shop)
+	before = dbSnapshot(t, shop)
 	for _, mode := range []string{"save", "redirect-first"} {
 		res := setLessonValue(t, c, "eleventh", "v", mode)
 		apptest.ExpectStatus(t, res, http.StatusUnprocessableEntity)
@@ -272,15 +275,17 @@ func TestSessionLabFormsNeedTheCSRFToken(t *testing.T) {
 	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := labVisitor(t, shop)
+	before := dbSnapshot(t, shop)
 	for _, path := range []string{"/lessons/session/value", "/lessons/session/forget-cookie", "/lessons/session/destroy"} {
 		for name, token := range map[string][]string{"missing": nil, "wrong": {randomToken()}} {
-			before := dbSnapshot(t, shop)
 			res := c.PostForm(path, url.Values{"key": {"k"}, "value": {"v"}, "_csrf": token})
 			expectForbiddenPage(t, res)
 			if h := setCookieHeader(res, "connect.sid"); h != "" {
 				t.Errorf("%s with a %s token sent %q", path, name, h)
 			}
-			expectSameDB(t, path+" with a "+name+" token", before, dbSnapshot(t, shop))
+			after := dbSnapshot(t, shop) // and the next case's "before"
+			expectSameDB(t, path+" with a "+name+" token", before, after)
+			before = after
 		}
 	}
 }
