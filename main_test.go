@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -10,9 +12,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ginshop/ginshop/apptest"
 	"github.com/ginshop/ginshop/models"
 )
 
@@ -22,37 +27,66 @@ func startRun(t *testing.T, dataDir string) (base string, stop func() error) {
 	return startRunWith(t, map[string]string{"DATA_DIR": dataDir})
 }
 
-// startRunWith is startRun with more environment variables (HOST, ...).
+// startRunWith is startRun with more environment variables (HOST, ...). The port is free when
+// chosen but may be taken before run listens on it (by any process): then run fails with
+// "address already in use" and the start is tried again on another port.
 func startRunWith(t *testing.T, env map[string]string) (base string, stop func() error) {
+	t.Helper()
+	for range 5 {
+		base, stop, err := tryRun(t, env)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("run returned before serving: %v", err)
+		}
+		return base, stop
+	}
+	t.Fatal("five free ports in a row were taken before the shop could listen")
+	return "", nil
+}
+
+// tryRun runs the program on a port free right now and waits until it listens there (its
+// "Gin Shop is running" line) and answers /healthz, or until run returns its error.
+func tryRun(t *testing.T, env map[string]string) (base string, stop func() error, err error) {
 	t.Helper()
 	port := freePort(t)
 	env["PORT"], env["EMBEDDED_MONGO_ADDR"] = port, "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel) // a test that fails before stop still stops its shop
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, func(k string) string { return env[k] }, io.Discard) }()
-	base = "http://127.0.0.1:" + port
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		res, err := http.Get(base + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		select {
-		case err := <-done:
-			cancel()
-			t.Fatalf("run returned before serving: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatal("the shop did not become healthy")
-		}
-		time.Sleep(100 * time.Millisecond)
+	log := &listenWatch{listening: make(chan struct{})}
+	go func() { done <- run(ctx, func(k string) string { return env[k] }, log) }()
+	select {
+	case err := <-done:
+		cancel()
+		return "", nil, err
+	case <-log.listening:
+		// The port is this run's now: a /healthz answer below can only come from it.
 	}
-	return base, func() error { cancel(); return <-done }
+	base = "http://127.0.0.1:" + port
+	apptest.Eventually(t, "the shop answers /healthz", func() bool {
+		res, err := http.Get(base + "/healthz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	})
+	return base, func() error { cancel(); return <-done }, nil
+}
+
+// listenWatch is run's log output, watched for the line it logs once it listens.
+type listenWatch struct {
+	once      sync.Once
+	listening chan struct{}
+}
+
+func (w *listenWatch) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("Gin Shop is running")) {
+		w.once.Do(func() { close(w.listening) })
+	}
+	return len(p), nil
 }
 
 func TestRunServesShutsDownCleanlyAndKeepsData(t *testing.T) {

@@ -40,6 +40,7 @@ func expectTooManyFromAddress(t *testing.T, res *apptest.Response) {
 // the right password is refused from that address (without a bcrypt check), while another
 // address still logs in.
 func TestPasswordSprayingFromOneAddressIsLimited(t *testing.T) {
+	t.Parallel()
 	a, b := twoInstancesBehindProxy(t)
 	cheapDemoHash(t, a)
 	const sprayer = "198.51.100.7"
@@ -62,6 +63,7 @@ func TestPasswordSprayingFromOneAddressIsLimited(t *testing.T) {
 // TestSignupsFromOneAddressAreLimited: one address makes accounts on both instances; beyond the
 // limit the signup form answers 429 and no account is stored.
 func TestSignupsFromOneAddressAreLimited(t *testing.T) {
+	t.Parallel()
 	a, b := twoInstancesBehindProxy(t)
 	const flooder = "198.51.100.8"
 	signup := func(shop *apptest.Shop, email, from string) *apptest.Response {

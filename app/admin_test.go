@@ -35,6 +35,7 @@ func (s *shopper) addProduct(title, price string) models.Product {
 }
 
 func TestAdminAddsAProductWithAnUploadedPNG(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := newShopper(t, shop, "maker@example.com")
 
@@ -105,6 +106,7 @@ func TestAdminAddsAProductWithAnUploadedPNG(t *testing.T) {
 }
 
 func TestAdminEditKeepsOrReplacesTheImage(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := demoShopper(t, shop)
 	book := demoProducts(t, shop)[0]
@@ -159,6 +161,7 @@ func TestAdminEditKeepsOrReplacesTheImage(t *testing.T) {
 }
 
 func TestAdminDeletesByFormAndByDELETE(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := newShopper(t, shop, "maker@example.com")
 	buyer := newShopper(t, shop, "buyer@example.com")
@@ -218,6 +221,7 @@ func expectJSON(t *testing.T, res *apptest.Response, status int, message string)
 }
 
 func TestAdminCannotTouchSomeoneElsesProduct(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	bob := newShopper(t, shop, "bob@example.com")
 	book := demoProducts(t, shop)[0]
@@ -247,6 +251,7 @@ func TestAdminCannotTouchSomeoneElsesProduct(t *testing.T) {
 }
 
 func TestAdminBadIDsAre404(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := demoShopper(t, shop)
 	before := dbState(t, shop)
@@ -269,6 +274,7 @@ func TestAdminBadIDsAre404(t *testing.T) {
 }
 
 func TestAdminFormValidation(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := newShopper(t, shop, "maker@example.com")
 	png := &upload{Name: "ok.png", ContentType: "image/png", Data: pngBytes(t)}
@@ -347,6 +353,7 @@ func contains(list []string, s string) bool {
 }
 
 func TestAdminEditValidationKeepsTheProduct(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := demoShopper(t, shop)
 	book := demoProducts(t, shop)[0]
@@ -371,6 +378,7 @@ func TestAdminEditValidationKeepsTheProduct(t *testing.T) {
 }
 
 func TestAdminIgnoresExtraFieldsInTheForm(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := newShopper(t, shop, "maker@example.com")
 	demo := demoShopper(t, shop)
@@ -454,6 +462,7 @@ func TestAdminOversizedUploadsAre413AndLeaveNothing(t *testing.T) {
 
 // GET pages only read: not the cart, not the orders, not the products, not the image files.
 func TestShopAndAdminPagesChangeNothingOnGET(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := demoShopper(t, shop)
 	products := demoProducts(t, shop)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestCartAddingAProductTwiceRaisesItsQuantity(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := demoShopper(t, shop)
 	products := demoProducts(t, shop)
@@ -36,6 +37,7 @@ func TestCartAddingAProductTwiceRaisesItsQuantity(t *testing.T) {
 }
 
 func TestCartDeleteItemRemovesTheWholeLine(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := demoShopper(t, shop)
 	products := demoProducts(t, shop)
@@ -60,6 +62,7 @@ func TestCartDeleteItemRemovesTheWholeLine(t *testing.T) {
 }
 
 func TestCartBadProductIDsAre404AndChangeNothing(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := demoShopper(t, shop)
 	products := demoProducts(t, shop)
@@ -88,6 +91,7 @@ func TestCartBadProductIDsAre404AndChangeNothing(t *testing.T) {
 }
 
 func TestCartOrdersAndAdminNeedLoginAndAToken(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	product := demoProducts(t, shop)[0]
 	id := product.ID.Hex()
@@ -127,6 +131,7 @@ func TestCartTwentySimultaneousAddsCountTwenty(t *testing.T) {
 }
 
 func TestCartSimultaneousAddsOfDifferentProductsAllStay(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := demoShopper(t, shop)
 	products := demoProducts(t, shop)
@@ -177,6 +182,7 @@ func TestCartAddsWhileAnotherLineIsRemoved(t *testing.T) {
 }
 
 func TestCartLosesAProductItsOwnerDeletes(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	owner := demoShopper(t, shop)
 	buyer := newShopper(t, shop, "buyer@example.com")
@@ -201,6 +207,7 @@ func TestCartLosesAProductItsOwnerDeletes(t *testing.T) {
 // A line whose product vanished some other way (deleted in mongosh, say) is skipped, not an
 // error, and looking at the cart does not remove it.
 func TestCartSkipsLinesOfMissingProducts(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := demoShopper(t, shop)
 	kept := demoProducts(t, shop)[1]

@@ -148,6 +148,7 @@ func expectForbiddenPage(t *testing.T, res *apptest.Response) {
 // and an unchanged database. The same request with the token is then not refused, so the 403s
 // come from the token check and nothing else.
 func TestEveryStateChangingRouteRequiresTheCSRFToken(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	fix := newCSRFFixture(t, shop)
 	routes := stateChangingRoutes(t, shop)
@@ -185,15 +186,18 @@ func TestEveryStateChangingRouteRequiresTheCSRFToken(t *testing.T) {
 				{"cross-site Origin with a valid token", path, token, crossOrigin},
 				{"Sec-Fetch-Site cross-site with a valid token", path, token, crossSite},
 			}
+			before := dbSnapshot(t, shop)
 			for _, tc := range cases {
-				before := dbSnapshot(t, shop)
 				res := c.Do(csrfRequest(t, route.Method, tc.path, form, tc.token, tc.header))
 				if res.StatusCode != http.StatusForbidden {
 					t.Errorf("%s: status %d, want 403", tc.name, res.StatusCode)
+					before = dbSnapshot(t, shop)
 					continue
 				}
 				expectForbiddenPage(t, res)
-				expectSameDB(t, tc.name, before, dbSnapshot(t, shop))
+				after := dbSnapshot(t, shop) // and the next case's "before": one snapshot per request
+				expectSameDB(t, tc.name, before, after)
+				before = after
 			}
 
 			// Control: the same request from this site with the token gets past the check.
@@ -206,6 +210,7 @@ func TestEveryStateChangingRouteRequiresTheCSRFToken(t *testing.T) {
 }
 
 func TestPreLoginCSRFTokenDoesNotWorkAfterLogin(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	c := shop.Client(t)
 	preLogin := c.CSRF("/login")
@@ -227,6 +232,7 @@ func TestPreLoginCSRFTokenDoesNotWorkAfterLogin(t *testing.T) {
 }
 
 func TestCSRFTokenInTheHeaderIsAccepted(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	c := shop.Client(t)
 	c.LoginDemo()
@@ -242,6 +248,7 @@ func TestCSRFTokenInTheHeaderIsAccepted(t *testing.T) {
 }
 
 func TestSameOriginRequestsPassTheOriginCheck(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	for name, header := range map[string]http.Header{
 		"Origin of this site":        {"Origin": {shop.URL}},
@@ -258,6 +265,7 @@ func TestSameOriginRequestsPassTheOriginCheck(t *testing.T) {
 }
 
 func TestAnonymousProductDetailStoresNoSession(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	c := shop.Client(t)
 	page, err := shop.Models.Products.Page(context.Background(), 1, 1)
@@ -278,6 +286,7 @@ func TestAnonymousProductDetailStoresNoSession(t *testing.T) {
 // fresh random bytes (like csurf's salted tokens), so two pages never carry the same token, the
 // secret itself never appears in a page, and every token of the session stays valid.
 func TestCSRFTokensAreMaskedPerPageAndNeverTheSecret(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 
 	anon := shop.Client(t)
@@ -314,6 +323,7 @@ func TestCSRFTokensAreMaskedPerPageAndNeverTheSecret(t *testing.T) {
 // TestViewingFormsStoresNoSession: 2,000 cookie-less views (GET and HEAD) of the pages with forms
 // store no session document: an anonymous form's CSRF secret lives in a signed cookie.
 func TestViewingFormsStoresNoSession(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	pages := []string{"/login", "/signup", "/reset", "/lessons/session"}
 	for i := range 2000 {

@@ -66,6 +66,7 @@ func sessionUserID(t *testing.T, shop *apptest.Shop, c *apptest.Client) bson.Obj
 }
 
 func TestEmailSignedUpInMixedCaseLogsInWithAnyCase(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	u := createAccount(t, shop, "Bob.Mixed@Example.COM", "bob-password-1")
 	if u.Email != "Bob.Mixed@Example.COM" {
@@ -81,6 +82,7 @@ func TestEmailSignedUpInMixedCaseLogsInWithAnyCase(t *testing.T) {
 }
 
 func TestSignupRefusesAnEmailDifferingOnlyByCaseFromAGinShopAccount(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	createAccount(t, shop, "Bob.Mixed@Example.COM", "bob-password-1")
 	before := dbState(t, shop)
@@ -95,6 +97,7 @@ func TestSignupRefusesAnEmailDifferingOnlyByCaseFromAGinShopAccount(t *testing.T
 }
 
 func TestNodeAccountsDifferingOnlyByCaseEachLogInWithTheirOwnPassword(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	upper := insertNodeAccount(t, shop, "Twin@Example.test", "upper-password")
 	lower := insertNodeAccount(t, shop, "twin@example.test", "lower-password")
@@ -118,6 +121,7 @@ func TestNodeAccountsDifferingOnlyByCaseEachLogInWithTheirOwnPassword(t *testing
 }
 
 func TestNodeEmailStoredWithSurroundingSpacesLogsInTypedTheSame(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	id := insertNodeAccount(t, shop, " spaced@example.test ", "spaced-password")
 	res, c := loginAs(t, shop, " spaced@example.test ", "spaced-password")
@@ -128,6 +132,7 @@ func TestNodeEmailStoredWithSurroundingSpacesLogsInTypedTheSame(t *testing.T) {
 }
 
 func TestSignupIsListedInTheEmailIndex(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	res := c.Submit("/signup", "/signup", url.Values{
@@ -141,6 +146,7 @@ func TestSignupIsListedInTheEmailIndex(t *testing.T) {
 }
 
 func TestEmailClaimLeftByADeadSignupBlocksOnlyForAMinute(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	emails := shop.DB.Database.Collection("userEmails")
 	// A signup in flight (its claim is seconds old, its user not written yet) blocks...

@@ -50,6 +50,7 @@ func expectSecurityHeaders(t *testing.T, what string, h http.Header) {
 }
 
 func TestSecurityHeadersOnEveryKindOfAnswer(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	c := shop.Client(t)
 	for path, status := range map[string]int{
@@ -79,6 +80,7 @@ func TestSecurityHeadersOnEveryKindOfAnswer(t *testing.T) {
 // blocks inline scripts, inline styles and event-handler attributes, so the pages must not use
 // any.
 func TestPagesNeedNoInlineScriptOrStyle(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	c := shop.Client(t)
 	pages := []string{"/", "/products", "/login", "/signup", "/reset", "/dev/mailbox", "/nope", "/500", "/lessons/cookie"}

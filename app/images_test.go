@@ -31,6 +31,7 @@ func imageRequest(t *testing.T, c *apptest.Client, method, path string, header m
 }
 
 func TestUploadedImageIsServedFromGridFSWithCachingHeaders(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	p := newShopper(t, shop, "maker@example.com").addProduct("Photo Frame", "15")
 	data := string(pngBytes(t))
@@ -99,6 +100,7 @@ func TestUploadedImageIsServedFromGridFSWithCachingHeaders(t *testing.T) {
 }
 
 func TestFailedProductInsertLeavesNoImage(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := newShopper(t, shop, "maker@example.com")
 	// Make the product's insert fail after its image is stored: a unique index on titles, and a
@@ -119,6 +121,7 @@ func TestFailedProductInsertLeavesNoImage(t *testing.T) {
 }
 
 func TestImageSweeperDeletesImagesNoProductUses(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	ctx := context.Background()
 	p := newShopper(t, shop, "maker@example.com").addProduct("Kept Thing", "3")

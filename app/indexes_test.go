@@ -96,6 +96,7 @@ func (r *queryRecorder) queries() []string {
 }
 
 func TestEveryQueryOfThePagesIsServedByADeclaredIndex(t *testing.T) {
+	t.Parallel()
 	rec := &queryRecorder{}
 	shop := apptest.Start(t, apptest.Config(t), rec.option())
 	ctx := context.Background()

@@ -19,6 +19,7 @@ var nonASCIIEmails = []string{
 }
 
 func TestSignupRefusesNonASCIIEmails(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	for _, email := range nonASCIIEmails {
 		c := shop.Client(t)
@@ -34,6 +35,7 @@ func TestSignupRefusesNonASCIIEmails(t *testing.T) {
 }
 
 func TestLoginAndResetRefuseNonASCIIEmails(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	for _, email := range nonASCIIEmails {
 		c := shop.Client(t)
@@ -57,6 +59,7 @@ func TestLoginAndResetRefuseNonASCIIEmails(t *testing.T) {
 // title or description is a 422 with the form again, and nothing is stored or changed; line
 // breaks and tabs are fine in a description (a textarea sends CRLF).
 func TestProductTextWithControlCharactersIsRefused(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := demoShopper(t, shop)
 	book := demoProducts(t, shop)[0]

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -33,20 +32,8 @@ func (s *shopper) on(shop *apptest.Shop) *shopper {
 	return &shopper{Client: s.Client.On(shop), t: s.t, shop: shop, ID: s.ID, csrf: s.csrf}
 }
 
-// eventually polls check until it is true, for up to 5 seconds: an instance's product cache
-// catches up with another instance's writes within a second.
-func eventually(t *testing.T, what string, check func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !check() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 5 s: %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func TestLoginOnOneInstanceIsValidOnTheOther(t *testing.T) {
+	t.Parallel()
 	a, b := twoInstances(t)
 	onA := cheapDemoHash(t, a).Client(t)
 	onA.LoginDemo()
@@ -69,6 +56,7 @@ func TestLoginOnOneInstanceIsValidOnTheOther(t *testing.T) {
 }
 
 func TestLogoutOnOneInstanceEndsTheSessionOnTheOther(t *testing.T) {
+	t.Parallel()
 	a, b := twoInstances(t)
 	onA := cheapDemoHash(t, a).Client(t)
 	onA.LoginDemo()
@@ -90,6 +78,7 @@ func TestLogoutOnOneInstanceEndsTheSessionOnTheOther(t *testing.T) {
 }
 
 func TestProductWithImageAddedOnOneInstanceIsListedWithItsImageOnTheOther(t *testing.T) {
+	t.Parallel()
 	a, b := twoInstances(t)
 	makerA := newShopper(t, a, "maker@example.com")
 	p := makerA.addProduct("Cross Instance Lamp", "44")
@@ -97,7 +86,7 @@ func TestProductWithImageAddedOnOneInstanceIsListedWithItsImageOnTheOther(t *tes
 	visitorB := b.Client(t)
 
 	// Listed on B (page 2: ten demo products come first), within the cache window.
-	eventually(t, "instance B does not list the product added on A", func() bool {
+	apptest.Eventually(t, "instance B does not list the product added on A", func() bool {
 		res := visitorB.Get("/products?page=2")
 		return res.StatusCode == http.StatusOK && strings.Contains(res.Body, "Cross Instance Lamp") &&
 			strings.Contains(res.Body, `src="`+p.ImageURL+`"`)
@@ -134,7 +123,7 @@ func TestProductWithImageAddedOnOneInstanceIsListedWithItsImageOnTheOther(t *tes
 	// Deleted on B: gone on A, image and all.
 	expectRedirect(t, makerB.post("/admin/delete-product", url.Values{"productId": {p.ID.Hex()}}), "/admin/products")
 	apptest.ExpectStatus(t, a.Client(t).Get(replaced.ImageURL), http.StatusNotFound)
-	eventually(t, "instance A still shows the product deleted on B", func() bool {
+	apptest.Eventually(t, "instance A still shows the product deleted on B", func() bool {
 		return a.Client(t).Get("/products/"+p.ID.Hex()).StatusCode == http.StatusNotFound
 	})
 	if files := storedImages(t, a); len(files) != 0 {
@@ -143,6 +132,7 @@ func TestProductWithImageAddedOnOneInstanceIsListedWithItsImageOnTheOther(t *tes
 }
 
 func TestCartItemAddedOnOneInstanceIsInTheCartOnTheOther(t *testing.T) {
+	t.Parallel()
 	a, b := twoInstances(t)
 	buyerA := newShopper(t, a, "buyer@example.com")
 	book := demoProducts(t, a)[0]
@@ -164,6 +154,7 @@ func TestCartItemAddedOnOneInstanceIsInTheCartOnTheOther(t *testing.T) {
 }
 
 func TestOrderPlacedOnOneInstanceIsAnInvoiceOnTheOther(t *testing.T) {
+	t.Parallel()
 	a, b := twoInstances(t)
 	buyerA := newShopper(t, a, "buyer@example.com")
 	products := demoProducts(t, a)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestCookieLessonSetsTheRawHeaderItWasAskedFor(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	res := c.Submit("/lessons/cookie", "/lessons/cookie", url.Values{
@@ -35,6 +36,7 @@ func TestCookieLessonSetsTheRawHeaderItWasAskedFor(t *testing.T) {
 }
 
 func TestCookieLessonBelievesAnEditedCookie(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	for value, verdict := range map[string]string{
 		"true":  "<strong>you are logged in</strong>",
@@ -55,6 +57,7 @@ func TestCookieLessonBelievesAnEditedCookie(t *testing.T) {
 }
 
 func TestCookieLessonDeleteExpiresTheCookie(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	res := c.Submit("/lessons/cookie", "/lessons/cookie/delete", nil)
@@ -65,6 +68,7 @@ func TestCookieLessonDeleteExpiresTheCookie(t *testing.T) {
 }
 
 func TestCookieLessonRejectsBadAttributes(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	for _, form := range []url.Values{

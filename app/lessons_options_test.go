@@ -74,6 +74,7 @@ func sandboxCookie(t *testing.T, shop *apptest.Shop, c *apptest.Client) *http.Co
 }
 
 func TestOptionsSandboxPageOffersTheOptionsAndTheNodeLine(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	res := shop.Client(t).Get("/lessons/options")
 	apptest.ExpectStatus(t, res, http.StatusOK)
@@ -90,6 +91,7 @@ func TestOptionsSandboxPageOffersTheOptionsAndTheNodeLine(t *testing.T) {
 // as the driver sent it, and the visitor's shop session document does not change (once the
 // first sandbox request has stored the step 6 tick there).
 func TestOptionsSandboxSetValueUsesItsOwnCookieAndCollection(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	token := c.CSRF("/lessons/options")
@@ -150,6 +152,7 @@ func shopSessionData(t *testing.T, shop *apptest.Shop, c *apptest.Client) string
 // write-back overwrites what the setter stored; with resave: false the reader changed nothing
 // and does not save (connect-mongodb-session has no touch, so it sends no write at all).
 func TestOptionsSandboxRaceLosesTheValueOnlyWithResaveTrue(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	for _, tc := range []struct {
 		resave  string
@@ -185,6 +188,7 @@ func TestOptionsSandboxRaceLosesTheValueOnlyWithResaveTrue(t *testing.T) {
 }
 
 func TestOptionsSandboxRaceWithoutAStoredSessionIsRefused(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	res := sandboxAction(t, c, "race", sandboxForm())
@@ -202,6 +206,7 @@ func TestOptionsSandboxRaceWithoutAStoredSessionIsRefused(t *testing.T) {
 // MongoDB, touches an unchanged session (resave: false), and "restart" makes the cookie name
 // nothing.
 func TestOptionsSandboxMemoryStoreTouchesAndRestartEmptiesIt(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	form := sandboxForm("store", "memory")
@@ -224,6 +229,7 @@ func TestOptionsSandboxMemoryStoreTouchesAndRestartEmptiesIt(t *testing.T) {
 // TestOptionsSandboxBadInputIs422AndStoresNothing: each bad field re-renders the form with its
 // message and the typed values, sets no cookie and stores nothing, in either store.
 func TestOptionsSandboxBadInputIs422AndStoresNothing(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	cases := []struct {
 		name    string
@@ -263,6 +269,7 @@ func TestOptionsSandboxBadInputIs422AndStoresNothing(t *testing.T) {
 
 // TestOptionsSandboxWithoutTheCSRFTokenIs403: no action runs and the memory store is not emptied.
 func TestOptionsSandboxWithoutTheCSRFTokenIs403(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	apptest.ExpectStatus(t, sandboxAction(t, c, "set", sandboxForm("store", "memory")), http.StatusOK)

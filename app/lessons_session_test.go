@@ -74,6 +74,7 @@ func setLessonValue(t *testing.T, c *apptest.Client, key, value, mode string) *a
 }
 
 func TestLessonsIndexLinksEveryStepAndTheCourseMap(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	res := c.Get("/lessons")
@@ -90,6 +91,7 @@ func TestLessonsIndexLinksEveryStepAndTheCourseMap(t *testing.T) {
 // The course map is docs/COURSE.md as a page of the site: rendered tables and anchors, and each
 // Node call linked to its step.
 func TestCourseMapIsARenderedPageWithNodeCallsLinkedToSteps(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	course := shop.Client(t).Get("/lessons/course")
 	apptest.ExpectStatus(t, course, http.StatusOK)
@@ -108,6 +110,7 @@ func TestCourseMapIsARenderedPageWithNodeCallsLinkedToSteps(t *testing.T) {
 // The lab shows the visitor's own cookie, taken apart and shortened, and the document read back
 // from the database, with the CSRF secret masked: never a full cookie, id or secret.
 func TestSessionLabShowsYourCookieAndDocumentButNeverInFull(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	first := c.Get("/lessons/session")
@@ -150,6 +153,7 @@ func shownDocument(t *testing.T, body string) string {
 }
 
 func TestSessionLabSaveModeStoresTheValueBeforeRedirecting(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := labVisitor(t, shop)
 	res := setLessonValue(t, c, "color", "blue & <green>", "save")
@@ -174,12 +178,16 @@ func TestSessionLabSaveModeStoresTheValueBeforeRedirecting(t *testing.T) {
 	}
 }
 
-// mode=redirect-first: the 303 goes out at once, the page right after it does not show the
-// value, and the slow store's write lands about a second later.
+// mode=redirect-first: the 303 goes out at once, and neither the document nor the page right
+// after it has the value, which the slow store is still writing. The store is made an hour slow
+// here, so "not yet" holds however slow the machine; TestRedirectFirstBannerTurnsIntoArrivedOnReload
+// waits for the value to land.
 func TestSessionLabRedirectFirstShowsTheValueOnlyAfterTheSlowSave(t *testing.T) {
-	shop := apptest.StartDefault(t)
+	t.Parallel()
+	cfg := apptest.Config(t)
+	cfg.SlowStoreDelay = time.Hour
+	shop := apptest.Start(t, cfg)
 	c := labVisitor(t, shop)
-	start := time.Now()
 	res := setLessonValue(t, c, "late", "arrives later", "redirect-first")
 	expectSeeOther(t, res, "/lessons/session?pending=late#panel-document")
 	if lessonOf(labDoc(t, shop, c)) != nil {
@@ -187,37 +195,19 @@ func TestSessionLabRedirectFirstShowsTheValueOnlyAfterTheSlowSave(t *testing.T) 
 	}
 	page := c.Get(res.Header.Get("Location"))
 	apptest.ExpectStatus(t, page, http.StatusOK)
-	if time.Since(start) < 900*time.Millisecond {
-		mustNotContain(t, page.Body, "<td>late</td>", "arrives later")
-		mustContain(t, page.Body, `id="pending-save"`, "<code>lesson.late</code> is still on its way")
-	} else {
-		t.Log("the machine was too slow to see the page before the delayed save")
-	}
-
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if p := c.Get("/lessons/session"); strings.Contains(p.Body, "<td>late</td><td>arrives later</td>") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the value never appeared after the redirect-first save")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if took := time.Since(start); took < slowStoreFloor {
-		t.Errorf("the value appeared after %v, before the slow store's delay", took)
-	}
-	if got := lessonOf(labDoc(t, shop, c))["late"]; got != "arrives later" {
-		t.Errorf("session.lesson.late = %v", got)
+	mustNotContain(t, page.Body, "<td>late</td>", "arrives later")
+	mustContain(t, page.Body, `id="pending-save"`, "<code>lesson.late</code> is still on its way")
+	if lessonOf(labDoc(t, shop, c)) != nil {
+		t.Error("the page after the redirect stored the value the slow store is still writing")
 	}
 }
 
-// slowStoreFloor is a little under the lab's one-second delay.
-const slowStoreFloor = 900 * time.Millisecond
-
 // Every bad input of the lab form is a 422 with the form and its message, and stores nothing.
 func TestSessionLabRefusesBadValuesAndStoresNothing(t *testing.T) {
-	shop := apptest.StartDefault(t)
+	t.Parallel()
+	cfg := apptest.Config(t)
+	cfg.SlowStoreDelay = 10 * time.Millisecond // the accepted redirect-first below lands at once
+	shop := apptest.Start(t, cfg)
 	c := labVisitor(t, shop)
 	cases := []struct{ name, key, value, mode, msg string }{
 		{"dollar", "$where", "x", "save", "The key must be 1 to 32"},
@@ -235,11 +225,12 @@ func TestSessionLabRefusesBadValuesAndStoresNothing(t *testing.T) {
 		{"201 characters, redirect-first", "k", strings.Repeat("é", 201), "redirect-first", "at most 200 characters"},
 		{"unknown mode", "k", "x", "later", "The mode must be"},
 	}
+	before := dbSnapshot(t, shop)
 	for _, tc := range cases {
-		before := dbSnapshot(t, shop)
 		res := setLessonValue(t, c, tc.key, tc.value, tc.mode)
 		if res.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("%s: status %d, want 422", tc.name, res.StatusCode)
+			before = dbSnapshot(t, shop)
 			continue
 		}
 		if msg := alertText(t, res.Body); !strings.Contains(msg, tc.msg) {
@@ -250,7 +241,9 @@ func TestSessionLabRefusesBadValuesAndStoresNothing(t *testing.T) {
 				t.Errorf("%s: the form lost the typed key: %q", tc.name, v)
 			}
 		}
-		expectSameDB(t, tc.name, before, dbSnapshot(t, shop))
+		after := dbSnapshot(t, shop) // and the next case's "before": one snapshot per request
+		expectSameDB(t, tc.name, before, after)
+		before = after
 	}
 
 	// The 11th key: ten are fine, the eleventh is refused in both modes, an existing key still changes.
@@ -258,14 +251,20 @@ func TestSessionLabRefusesBadValuesAndStoresNothing(t *testing.T) {
 		expectSeeOther(t, setLessonValue(t, c, "k"+string(rune('a'+i)), "v", "save"), savedTo)
 	}
 	c.Get("/lessons/session") // ticks "read back" and "in the store" before the snapshot
-	before := dbSnapshot(t, shop)
+	before = dbSnapshot(t, shop)
 	for _, mode := range []string{"save", "redirect-first"} {
 		res := setLessonValue(t, c, "eleventh", "v", mode)
 		apptest.ExpectStatus(t, res, http.StatusUnprocessableEntity)
 		mustContain(t, alertText(t, res.Body), "at most 10 lesson keys")
 	}
-	time.Sleep(slowStoreFloor + 300*time.Millisecond) // a refused redirect-first must not save later either
 	expectSameDB(t, "an 11th key", before, dbSnapshot(t, shop))
+	// A refused redirect-first must not save later either. An accepted one sent after it, with
+	// the same delay, lands after it would have: once that one is there, the 11th key would be too.
+	expectSeeOther(t, setLessonValue(t, c, "ka", "later", "redirect-first"), "/lessons/session?pending=ka#panel-document")
+	apptest.Eventually(t, "the accepted redirect-first save lands", func() bool { return lessonOf(labDoc(t, shop, c))["ka"] == "later" })
+	if got := lessonOf(labDoc(t, shop, c)); got["eleventh"] != nil || len(got) != 10 {
+		t.Errorf("a refused redirect-first saved later: session.lesson = %v", got)
+	}
 	expectSeeOther(t, setLessonValue(t, c, "ka", "changed", "save"), savedTo)
 	if got := lessonOf(labDoc(t, shop, c)); got["ka"] != "changed" || len(got) != 10 {
 		t.Errorf("session.lesson = %v", got)
@@ -273,17 +272,20 @@ func TestSessionLabRefusesBadValuesAndStoresNothing(t *testing.T) {
 }
 
 func TestSessionLabFormsNeedTheCSRFToken(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := labVisitor(t, shop)
+	before := dbSnapshot(t, shop)
 	for _, path := range []string{"/lessons/session/value", "/lessons/session/forget-cookie", "/lessons/session/destroy"} {
 		for name, token := range map[string][]string{"missing": nil, "wrong": {randomToken()}} {
-			before := dbSnapshot(t, shop)
 			res := c.PostForm(path, url.Values{"key": {"k"}, "value": {"v"}, "_csrf": token})
 			expectForbiddenPage(t, res)
 			if h := setCookieHeader(res, "connect.sid"); h != "" {
 				t.Errorf("%s with a %s token sent %q", path, name, h)
 			}
-			expectSameDB(t, path+" with a "+name+" token", before, dbSnapshot(t, shop))
+			after := dbSnapshot(t, shop) // and the next case's "before"
+			expectSameDB(t, path+" with a "+name+" token", before, after)
+			before = after
 		}
 	}
 }
@@ -291,6 +293,7 @@ func TestSessionLabFormsNeedTheCSRFToken(t *testing.T) {
 // forget-cookie only expires the cookie: the document stays, orphaned, and the page after the
 // redirect names it (shortened) and its expiry. The other visitor's session is untouched.
 func TestSessionLabForgetCookieLeavesTheDocumentOrphaned(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	other := labVisitor(t, shop)
 	otherBefore := labDoc(t, shop, other)
@@ -334,6 +337,7 @@ func TestSessionLabForgetCookieLeavesTheDocumentOrphaned(t *testing.T) {
 
 // destroy deletes the document and expires the cookie; the other visitor's session stays.
 func TestSessionLabDestroyDeletesOnlyYourDocument(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	other := labVisitor(t, shop)
 	c := labVisitor(t, shop)
@@ -357,8 +361,10 @@ func TestSessionLabDestroyDeletesOnlyYourDocument(t *testing.T) {
 // SESSION_STORE=memory: the same lab and login work, the page says where the sessions are, and
 // the sessions collection stays empty.
 func TestMemorySessionStoreWritesNothingToTheSessionsCollection(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.SessionStore = config.SessionStoreMemory
+	cfg.SlowStoreDelay = 10 * time.Millisecond
 	shop := cheapDemoHash(t, apptest.Start(t, cfg))
 	c := shop.Client(t)
 	c.LoginDemo()
@@ -367,9 +373,11 @@ func TestMemorySessionStoreWritesNothingToTheSessionsCollection(t *testing.T) {
 	}
 	expectSeeOther(t, setLessonValue(t, c, "where", "in memory", "save"), savedTo)
 	expectSeeOther(t, setLessonValue(t, c, "later", "also in memory", "redirect-first"), "/lessons/session?pending=later#panel-document")
-	time.Sleep(slowStoreFloor + 400*time.Millisecond)
-
-	page := c.Get("/lessons/session")
+	var page *apptest.Response
+	apptest.Eventually(t, "the redirect-first value lands in the memory store", func() bool {
+		page = c.Get("/lessons/session")
+		return strings.Contains(page.Body, "<td>later</td><td>also in memory</td>")
+	})
 	apptest.ExpectStatus(t, page, http.StatusOK)
 	mustContain(t, page.Body, `id="memory-store"`, "SESSION_STORE=memory:", "a restart logs everyone out",
 		"<td>where</td><td>in memory</td>", "<td>later</td><td>also in memory</td>", "the current secret")
@@ -388,6 +396,7 @@ func TestMemorySessionStoreWritesNothingToTheSessionsCollection(t *testing.T) {
 // A session written by the Node app holds the whole user (req.session.user = user), password hash
 // and all: the lab shows the document without it.
 func TestSessionLabNeverShowsAPasswordHash(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	const hash = "$2a$12$abcdefghijklmnopqrstuuJ1Yq8xw6m2pZ3mQy2c8a0b1c2d3e4f5"
 	const reset = "0123456789abcdef0123456789abcdef"
@@ -422,6 +431,7 @@ func TestSessionLabNeverShowsAPasswordHash(t *testing.T) {
 
 // The raw-cookie lesson prints the Cookie header, but the session cookie only shortened.
 func TestCookieLessonNeverPrintsTheSessionCookieWhole(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := labVisitor(t, shop)
 	ck := c.Cookie("connect.sid")

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 
@@ -41,6 +42,7 @@ func expectTicked(t *testing.T, c *apptest.Client, want ...string) {
 // Walking the lesson in order ticks each step when, and only when, the server has seen it done,
 // across the three actions that end the session (tamper, forget the cookie, destroy).
 func TestLessonStepsAreTickedByDoingThem(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	expectTicked(t, c)
@@ -96,6 +98,7 @@ func TestLessonStepsAreTickedByDoingThem(t *testing.T) {
 // changed; the store refuses it (the old session is neither found nor changed) and the page
 // says so.
 func TestTamperedCookieIsRefusedAndTheOldSessionIsLeftAlone(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := labVisitor(t, shop)
 	expectSeeOther(t, setLessonValue(t, c, "color", "blue", "save"), savedTo)
@@ -145,11 +148,18 @@ func TestTamperedCookieIsRefusedAndTheOldSessionIsLeftAlone(t *testing.T) {
 // A reload of the redirect-first page after the value has arrived says so, instead of keeping
 // the "still on its way" banner next to the value.
 func TestRedirectFirstBannerTurnsIntoArrivedOnReload(t *testing.T) {
-	shop := apptest.StartDefault(t)
+	t.Parallel()
+	cfg := apptest.Config(t)
+	cfg.SlowStoreDelay = 200 * time.Millisecond
+	shop := apptest.Start(t, cfg)
 	c := labVisitor(t, shop)
+	start := time.Now()
 	res := setLessonValue(t, c, "late", "arrives later", "redirect-first")
 	loc := res.Header.Get("Location")
-	eventually(t, "the slow save", func() bool { return lessonOf(labDoc(t, shop, c))["late"] == "arrives later" })
+	apptest.Eventually(t, "the slow save", func() bool { return lessonOf(labDoc(t, shop, c))["late"] == "arrives later" })
+	if took := time.Since(start); took < cfg.SlowStoreDelay {
+		t.Errorf("the value was stored after %v, before the slow store's delay of %v", took, cfg.SlowStoreDelay)
+	}
 	page := c.Get(loc)
 	mustContain(t, page.Body, `id="pending-arrived"`, "<td>late</td><td>arrives later</td>")
 	mustNotContain(t, page.Body, `id="pending-save"`, "still on its way")
@@ -158,6 +168,7 @@ func TestRedirectFirstBannerTurnsIntoArrivedOnReload(t *testing.T) {
 // The mongosh hint names the address the database really has (the embedded server is on a
 // random port in tests, as it is when 27017 is taken).
 func TestSessionLabMongoshHintIsTheRealAddress(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := labVisitor(t, shop)
 	page := c.Get("/lessons/session")
@@ -171,6 +182,7 @@ func TestSessionLabMongoshHintIsTheRealAddress(t *testing.T) {
 // Each step shows lines cut from this build's source by function name: every shown line is a
 // line of that function in the file on disk, in the file's order.
 func TestLessonSnippetsAreTheLinesOfTheirFunction(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	doc := parseHTML(t, shop.Client(t).Get("/lessons").Body)
 	snippets := htmlElements(doc, func(n *html.Node) bool { return htmlHasClass(n, "snippet") })
@@ -227,6 +239,7 @@ func funcLines(t *testing.T, file, name string) []string {
 // Every "Go: file function" link of the lesson pages opens that file of this build with an
 // element for the function, which the fragment lands on.
 func TestEveryLessonSourceLinkLandsOnItsFunction(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := labVisitor(t, shop)
 	links := map[string]bool{}
@@ -254,6 +267,7 @@ func TestEveryLessonSourceLinkLandsOnItsFunction(t *testing.T) {
 
 // Only this build's Go code is served: no other file, no test file, nothing outside the tree.
 func TestLessonSourceServesOnlyThisBuildsGoFiles(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	for _, path := range []string{"/lessons/source/go.mod", "/lessons/source/../go.mod", "/lessons/source/%2e%2e/main.go",
@@ -270,6 +284,7 @@ func TestLessonSourceServesOnlyThisBuildsGoFiles(t *testing.T) {
 // Login and signup have a heading; the header's navigations are named; the shop pages that use
 // the lesson link to their step.
 func TestShopPagesHaveHeadingsNamedNavigationsAndLessonLinks(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	mustContain(t, c.Get("/login").Body, `<h1 class="auth-title">Login</h1>`, `href="/lessons#step-7"`,
@@ -282,6 +297,7 @@ func TestShopPagesHaveHeadingsNamedNavigationsAndLessonLinks(t *testing.T) {
 // A source page numbers its lines: line N of the page is line N of the file, across the pieces
 // the functions' marks split the file into.
 func TestLessonSourcePageNumbersItsLines(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	const file = "controllers/render.go"
 	src, err := os.ReadFile(filepath.Join("..", file))
@@ -329,6 +345,7 @@ func htmlTextOf(n *html.Node) string {
 // The options sandbox earns step 6 with any request it runs and step 12 with the race (the
 // stale write-back is what saving before the redirect avoids); a refused form earns nothing.
 func TestOptionsSandboxTicksSteps6And12(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	expectTicked(t, c)

@@ -40,6 +40,7 @@ func panelText(t *testing.T, body string) string {
 }
 
 func TestSettingALabValueShowsTheCookieCommandsAndDecision(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	page := followAction(t, c, setLessonValue(t, c, "color", "blue", "save"))
@@ -63,6 +64,7 @@ func TestSettingALabValueShowsTheCookieCommandsAndDecision(t *testing.T) {
 }
 
 func TestOnlyYourOwnSessionsCommandsAreShown(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	a, b := shop.Client(t), shop.Client(t)
 	followAction(t, b, setLessonValue(t, b, "who", "b", "save"))
@@ -86,6 +88,7 @@ func TestOnlyYourOwnSessionsCommandsAreShown(t *testing.T) {
 }
 
 func TestForgetCookieAndDestroyShowTheDocumentLookup(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := labVisitor(t, shop)
 	id := sessionID(t, c.Cookie("connect.sid"))
@@ -104,6 +107,7 @@ func TestForgetCookieAndDestroyShowTheDocumentLookup(t *testing.T) {
 }
 
 func TestLoginFromTheLabShowsTheIDRegenerated(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	c := labVisitor(t, shop)
 	before := sessionID(t, c.Cookie("connect.sid"))
@@ -123,6 +127,7 @@ func TestLoginFromTheLabShowsTheIDRegenerated(t *testing.T) {
 }
 
 func TestMemoryStoreShowsItsOwnOperations(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.SessionStore = config.SessionStoreMemory
 	shop := apptest.Start(t, cfg)
@@ -134,6 +139,7 @@ func TestMemoryStoreShowsItsOwnOperations(t *testing.T) {
 
 // TestShopPagesKeepNoTrace: outside the lessons nothing is traced and nothing is kept.
 func TestShopPagesKeepNoTrace(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	c := shop.Client(t)
 	c.LoginDemo()
@@ -153,6 +159,7 @@ func TestShopPagesKeepNoTrace(t *testing.T) {
 // TestLabShowsWhenTheSessionEnds: the idle and the absolute expiry of the visitor's session, with
 // their times, from the stored document.
 func TestLabShowsWhenTheSessionEnds(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	c := shop.Client(t)
 	c.LoginDemo()

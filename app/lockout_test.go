@@ -75,6 +75,7 @@ func expectLocked(t *testing.T, res *apptest.Response, c *apptest.Client, email 
 }
 
 func TestLoginLocksAfterFiveFailures(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	c := shop.Client(t)
 	failLogins(t, c, models.DemoEmail, models.MaxLoginFailures, nil)
@@ -93,6 +94,7 @@ func TestLoginLocksAfterFiveFailures(t *testing.T) {
 }
 
 func TestLockoutLooksTheSameForUnknownAccounts(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	c := shop.Client(t)
 	failLogins(t, c, "nobody@example.com", models.MaxLoginFailures, nil)
@@ -103,6 +105,7 @@ func TestLockoutLooksTheSameForUnknownAccounts(t *testing.T) {
 }
 
 func TestSuccessfulLoginResetsTheFailureCount(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	c := shop.Client(t)
 	failLogins(t, c, models.DemoEmail, models.MaxLoginFailures-1, nil)
@@ -113,6 +116,7 @@ func TestSuccessfulLoginResetsTheFailureCount(t *testing.T) {
 }
 
 func TestLockoutEndsAfterItsTime(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	c := shop.Client(t)
 	failLogins(t, c, models.DemoEmail, models.MaxLoginFailures, nil)
@@ -132,6 +136,7 @@ func TestLockoutEndsAfterItsTime(t *testing.T) {
 }
 
 func TestForgedForwardedForDoesNotChangeTheThrottleKey(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t)) // TRUSTED_PROXIES empty: trust no proxy
 	c := shop.Client(t)
 	failLogins(t, c, models.DemoEmail, models.MaxLoginFailures, func(i int) string { return "203.0.113." + strconv.Itoa(i+1) })
@@ -149,6 +154,7 @@ func TestForgedForwardedForDoesNotChangeTheThrottleKey(t *testing.T) {
 }
 
 func TestTrustedProxyForwardsTheClientAddress(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.TrustedProxies = []string{"127.0.0.1"}
 	shop := cheapDemoHash(t, apptest.Start(t, cfg))
@@ -163,6 +169,7 @@ func TestTrustedProxyForwardsTheClientAddress(t *testing.T) {
 }
 
 func TestFinishedLoginAttemptsAreDeleted(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	ctx := context.Background()
 	coll := shop.DB.Database.Collection("loginAttempts")
@@ -227,6 +234,7 @@ func TestParallelWrongPasswordsAreCountedBeforeTheyAreChecked(t *testing.T) {
 // the right 72 bytes and anything after them must fail like any wrong password, as signup
 // refuses such passwords.
 func TestLoginRefusesPasswordsLongerThanBcryptReads(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	password := strings.Repeat("0123456789abcdef", 4) + "01234567" // exactly 72 bytes
 	createAccount(t, shop, "long@example.com", password)

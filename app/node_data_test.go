@@ -59,6 +59,7 @@ func storedCartLines(t *testing.T, shop *apptest.Shop, userID bson.ObjectID) []b
 }
 
 func TestUserStoredWithMixedCaseEmailLogsInWithAnyCase(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	insertNodeUser(t, shop, "Mixed.Case@Example.test")
 	for _, typed := range []string{"Mixed.Case@Example.test", "mixed.case@example.test", " MIXED.CASE@EXAMPLE.TEST "} {
@@ -76,6 +77,7 @@ func TestUserStoredWithMixedCaseEmailLogsInWithAnyCase(t *testing.T) {
 }
 
 func TestSignupRefusesAnEmailThatDiffersOnlyByCase(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	insertNodeUser(t, shop, "Mixed.Case@Example.test")
 	before := dbState(t, shop)
@@ -90,6 +92,7 @@ func TestSignupRefusesAnEmailThatDiffersOnlyByCase(t *testing.T) {
 }
 
 func TestCartLineWithMongooseIDIsRemoved(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	products := demoProducts(t, shop)
 	id := insertNodeUser(t, shop, "node.user@example.test", mongooseLine(products[0].ID, 2), mongooseLine(products[1].ID, 1))
@@ -111,6 +114,7 @@ func TestCartLineWithMongooseIDIsRemoved(t *testing.T) {
 }
 
 func TestAddingToAMongooseCartLineRaisesItsQuantityAndKeepsItsID(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	p := demoProducts(t, shop)[0]
 	line := mongooseLine(p.ID, 2)
@@ -130,6 +134,7 @@ func TestAddingToAMongooseCartLineRaisesItsQuantityAndKeepsItsID(t *testing.T) {
 }
 
 func TestDeletingAProductRemovesMongooseCartLinesEverywhere(t *testing.T) {
+	t.Parallel()
 	// The Node app's /cart crashes on a line whose product is gone, so deleting on Gin Shop
 	// must take those lines out too.
 	shop := apptest.StartDefault(t)
@@ -147,6 +152,7 @@ func TestDeletingAProductRemovesMongooseCartLinesEverywhere(t *testing.T) {
 }
 
 func TestOrderWithoutCreatedAtIsDatedByItsObjectID(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	p := demoProducts(t, shop)[0]
 	id := insertNodeUser(t, shop, "node.user@example.test")
@@ -174,7 +180,7 @@ func TestOrderWithoutCreatedAtIsDatedByItsObjectID(t *testing.T) {
 	// The Node app's order is listed once the userOrders reindexer has seen it (about 2 s on a
 	// small shop; docs/OPERATIONS.md).
 	var page *apptest.Response
-	eventually(t, "the Node app's order is not listed", func() bool {
+	apptest.Eventually(t, "the Node app's order is not listed", func() bool {
 		page = s.Get("/orders")
 		return page.StatusCode == http.StatusOK && strings.Contains(page.Body, "5 March 2024")
 	})
@@ -190,6 +196,7 @@ func TestOrderWithoutCreatedAtIsDatedByItsObjectID(t *testing.T) {
 }
 
 func TestProductImageURLIsShownAsTheNodeAppStoresIt(t *testing.T) {
+	t.Parallel()
 	// The course's product form takes an image URL and stores it as typed.
 	shop := apptest.StartDefault(t)
 	owner := demoShopper(t, shop)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestBuyFlowFromCartToInvoice(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	buyer := newShopper(t, shop, "buyer@example.com")
 	products := demoProducts(t, shop)
@@ -109,6 +110,7 @@ func TestBuyFlowFromCartToInvoice(t *testing.T) {
 }
 
 func TestOrderingAnEmptyCartPlacesNoOrder(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := demoShopper(t, shop)
 	before := dbState(t, shop)
@@ -134,6 +136,7 @@ func TestOrderingAnEmptyCartPlacesNoOrder(t *testing.T) {
 
 // Two clicks on "Place Order" at once: one order, the second finds the cart already empty.
 func TestSimultaneousOrdersOfOneCartPlaceOneOrder(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := demoShopper(t, shop)
 	product := demoProducts(t, shop)[0]
@@ -147,6 +150,7 @@ func TestSimultaneousOrdersOfOneCartPlaceOneOrder(t *testing.T) {
 }
 
 func TestOrdersAreNewestFirstAndKeepWhatWasBought(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := demoShopper(t, shop)
 	products := demoProducts(t, shop)
@@ -182,6 +186,7 @@ func TestOrdersAreNewestFirstAndKeepWhatWasBought(t *testing.T) {
 }
 
 func TestOrdersAndInvoicesAreTheOwnersOnly(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	alice := demoShopper(t, shop)
 	alice.addToCart(demoProducts(t, shop)[0].ID)

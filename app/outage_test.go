@@ -3,13 +3,16 @@ package app_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -31,15 +34,41 @@ func startFerretDB(t *testing.T, dir, addr string) *embedded.Server {
 	return emb
 }
 
-func freeAddr(t *testing.T) string {
+// unassignedAddr is a loopback address nothing listens on, whose port the kernel never picks by
+// itself: below the ephemeral range (ip_local_port_range), from which every ":0" listener and
+// every outgoing connection gets its port. An outage test stops its server and restarts it on
+// the same address; a freed port of the ephemeral range can be handed to another test's
+// connection meanwhile, and the server would come back elsewhere.
+func unassignedAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	low := 32768 // Linux's default first ephemeral port
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 2048 {
+				low = n
+			}
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	span := min(low-1024, 12000) // ports [low-span, low), above the well-known ones
+	for range 100 {
+		port := low - span + int(unassignedNext.Add(1)%int64(span))
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if l, err := net.Listen("tcp", addr); err == nil {
+			l.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free port below the ephemeral range")
+	return ""
 }
+
+// unassignedNext hands each test of this process its own port; the random start keeps test
+// processes running at once (other packages, other checkouts) apart.
+var unassignedNext = func() *atomic.Int64 {
+	var n atomic.Int64
+	n.Store(rand.Int64N(1 << 20))
+	return &n
+}()
 
 // outageDB is the database of startOutageShop, which the test stops and brings back.
 type outageDB struct {
@@ -51,13 +80,19 @@ type outageDB struct {
 func (o *outageDB) stop() { o.emb.Stop() }
 
 // restart brings the same database back on the same address; it stops again when the test ends.
-func (o *outageDB) restart() { o.emb = startFerretDB(o.t, o.dir, o.addr) }
+func (o *outageDB) restart() {
+	o.t.Helper()
+	o.emb = startFerretDB(o.t, o.dir, o.addr)
+	if want := "mongodb://" + o.addr + "/"; !strings.HasPrefix(o.emb.URI(""), want) {
+		o.t.Fatalf("the database came back at %s, not at %s: its port was taken meanwhile", o.emb.URI(""), o.addr)
+	}
+}
 
 // startOutageShop starts a shop on a separate FerretDB (as an external MONGODB_URI) that the test
 // can stop and restart.
 func startOutageShop(t *testing.T) (*apptest.Shop, *outageDB) {
 	t.Helper()
-	o := &outageDB{t: t, dir: t.TempDir(), addr: freeAddr(t)}
+	o := &outageDB{t: t, dir: t.TempDir(), addr: unassignedAddr(t)}
 	o.emb = startFerretDB(t, o.dir, o.addr)
 	// Registered before the shop's own clean-up, so it runs after it: the shop drops its
 	// database and lets go of its lease while the server still answers. Stopping twice is fine.
@@ -69,6 +104,7 @@ func startOutageShop(t *testing.T) (*apptest.Shop, *outageDB) {
 }
 
 func TestDatabaseOutageGives503AndRecovers(t *testing.T) {
+	t.Parallel()
 	shop, outage := startOutageShop(t)
 	c := shop.Client(t)
 	c.LoginDemo()
@@ -97,19 +133,16 @@ func TestDatabaseOutageGives503AndRecovers(t *testing.T) {
 // assertion).
 func waitHealthy(t *testing.T, c *apptest.Client) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for c.Get("/healthz").StatusCode != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatal("the app did not recover after the database came back")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	apptest.Eventually(t, "the app recovers after the database came back", func() bool {
+		return c.Get("/healthz").StatusCode == http.StatusOK
+	})
 }
 
 // TestFormsAnswer503WhenTheDatabaseIsDown: viewing a form touches no database (its CSRF secret
 // is a signed cookie), so a new visitor still gets the form; sending it is the same 503 page as
 // everywhere else, not the 500 page, and works again once the database is back.
 func TestFormsAnswer503WhenTheDatabaseIsDown(t *testing.T) {
+	t.Parallel()
 	shop, outage := startOutageShop(t)
 	forms := []struct{ page, action string }{
 		{"/login", "/login"}, {"/signup", "/signup"}, {"/reset", "/reset"}, {"/lessons/session", "/lessons/session/value"},
@@ -139,9 +172,10 @@ func TestFormsAnswer503WhenTheDatabaseIsDown(t *testing.T) {
 }
 
 func TestUnreachableMongoURIFailsStartUpClearly(t *testing.T) {
+	t.Parallel()
 	cfg, err := config.Load(func(k string) string {
 		if k == "MONGODB_URI" {
-			return "mongodb://" + freeAddr(t) + "/shop"
+			return "mongodb://" + unassignedAddr(t) + "/shop"
 		}
 		return ""
 	})
@@ -160,12 +194,13 @@ func TestUnreachableMongoURIFailsStartUpClearly(t *testing.T) {
 // comes back, the same click works without a restart. The filesystem is a 4 MB tmpfs mounted
 // for the test (that needs root, as the sandbox and CI run).
 func TestFullDiskIsA503OnEveryWriteAndRecovers(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir).Run(); err != nil {
 		t.Skipf("needs a tmpfs mount (root): %v", err)
 	}
 	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
-	o := &outageDB{t: t, dir: dir, addr: freeAddr(t)}
+	o := &outageDB{t: t, dir: dir, addr: "127.0.0.1:0"} // never restarted
 	o.emb = startFerretDB(t, o.dir, o.addr)
 	t.Cleanup(func() { o.emb.Stop() })
 	cfg := apptest.Config(t)
@@ -227,6 +262,7 @@ func fillDisk(t *testing.T, path string) {
 // because another operation failed, no server to select, a timeout) are all classified in one
 // place, database.Unavailable.
 func TestDatabaseKilledUnderCartLoadIsNeverA500(t *testing.T) {
+	t.Parallel()
 	shop, outage := startOutageShop(t)
 	s := demoShopper(t, shop)
 	book := demoProducts(t, shop)[0]
@@ -252,6 +288,7 @@ func TestDatabaseKilledUnderCartLoadIsNeverA500(t *testing.T) {
 // second however many queries it has. Before, a failure seen only by the writer connection (a
 // form page's session insert) left the next requests the full wait.
 func TestKnownOutageGivesEachRequestOneShortDeadline(t *testing.T) {
+	t.Parallel()
 	shop, outage := startOutageShop(t)
 	ctx, cancel := shop.DB.RequestContext(context.Background())
 	if _, has := ctx.Deadline(); has {
@@ -265,7 +302,7 @@ func TestKnownOutageGivesEachRequestOneShortDeadline(t *testing.T) {
 	login := shop.Client(t)
 	apptest.ExpectStatus(t, login.Submit("/login", "/login", url.Values{"email": {"someone@example.com"}, "password": {"a password"}}),
 		http.StatusServiceUnavailable)
-	eventually(t, "requests get a short database deadline once the outage is known", func() bool {
+	apptest.Eventually(t, "requests get a short database deadline once the outage is known", func() bool {
 		ctx, cancel := shop.DB.RequestContext(context.Background())
 		defer cancel()
 		deadline, has := ctx.Deadline()
@@ -282,6 +319,7 @@ func TestKnownOutageGivesEachRequestOneShortDeadline(t *testing.T) {
 // TestDeleteProductAnswers503JSONDuringAnOutage: the admin page's Delete button (DELETE with
 // JSON) gets the same 503 as the pages, as JSON, and the product is still there afterwards.
 func TestDeleteProductAnswers503JSONDuringAnOutage(t *testing.T) {
+	t.Parallel()
 	shop, outage := startOutageShop(t)
 	s := demoShopper(t, shop)
 	book := demoProducts(t, shop)[0]

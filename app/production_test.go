@@ -47,6 +47,7 @@ func countDocs(t *testing.T, shop *apptest.Shop, coll string) int64 {
 // TestProductionStoresNoDemoAccount: the demo account's password is published in the README, so
 // an empty production database stays empty unless SEED_DEMO asks for the demo.
 func TestProductionStoresNoDemoAccount(t *testing.T) {
+	t.Parallel()
 	shop := apptest.Start(t, productionConfig(t, nil))
 	if users, products := countDocs(t, shop, "users"), countDocs(t, shop, "products"); users != 0 || products != 0 {
 		t.Errorf("production stored %d users and %d products on an empty database", users, products)
@@ -82,6 +83,7 @@ func hstsMaxAge(h http.Header) int {
 // production shop; development (plain http on localhost) never sends it, and HSTS=off leaves it
 // to a proxy in front.
 func TestProductionSendsHSTS(t *testing.T) {
+	t.Parallel()
 	const minAge = 180 * 24 * 60 * 60
 	paths := []string{"/", "/healthz", "/login", "/nope", "/css/main.css", "/favicon.svg"}
 	prod := apptest.Start(t, productionConfig(t, nil))

@@ -16,6 +16,7 @@ import (
 // the spellings browsers turn into another host: a tab or newline inside "//" (URL parsers drop
 // them), a header injection, and scheme-relative forms.
 func TestLoginNextRejectsBrowserTricks(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	for _, next := range []string{
 		"/\t/evil.example",
@@ -87,6 +88,7 @@ func leavesSite(base *url.URL, loc string) bool {
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 func TestLoginNextNeverLeavesTheSiteAfterCleaning(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	base, _ := url.Parse(shop.URL)
 	for _, next := range hostileNexts {
@@ -110,6 +112,7 @@ func TestLoginNextNeverLeavesTheSiteAfterCleaning(t *testing.T) {
 // redirected to /products, not to http://evil.example/products; so is a forged
 // X-Forwarded-Prefix.
 func TestTrailingSlashRedirectCarriesAPathOnly(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	for _, req := range []string{
 		"GET http://evil.example/products/ HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n",

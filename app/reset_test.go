@@ -20,6 +20,7 @@ const msgResetLinkInvalid = "This password reset link is invalid, has expired or
 // TestSignupLoginResetLoginFlow is the whole account story through the pages, reading the mail
 // from the development outbox like a student would.
 func TestSignupLoginResetLoginFlow(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	const email, oldPassword, newPassword = "flow@example.com", "first password", "second password"
 
@@ -79,6 +80,7 @@ func TestSignupLoginResetLoginFlow(t *testing.T) {
 }
 
 func TestResetAnswerIsTheSameWhetherOrNotTheAccountExists(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	type outcome struct {
 		status   int
@@ -112,6 +114,7 @@ func TestResetAnswerIsTheSameWhetherOrNotTheAccountExists(t *testing.T) {
 }
 
 func TestResetRequestValidation(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	c.CSRF("/reset")
@@ -132,6 +135,7 @@ func TestResetRequestValidation(t *testing.T) {
 // TestBadResetTokensChangeNothing tries every kind of bad token on both the link and the form,
 // and checks that the password hash (and everything else) stays as it was.
 func TestBadResetTokensChangeNothing(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	ctx := context.Background()
 	users := shop.DB.Database.Collection("users")
@@ -211,6 +215,7 @@ func TestBadResetTokensChangeNothing(t *testing.T) {
 }
 
 func TestNewPasswordValidationKeepsTheToken(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	link := resetLink(t, c, models.DemoEmail)
@@ -241,6 +246,7 @@ func TestNewPasswordValidationKeepsTheToken(t *testing.T) {
 }
 
 func TestResetTokenWorksOnceUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	token := strings.TrimPrefix(resetLink(t, c, models.DemoEmail), "/reset/")
@@ -280,6 +286,7 @@ func TestResetTokenWorksOnceUnderConcurrency(t *testing.T) {
 }
 
 func TestDevMailboxOnlyInDevelopment(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	res := c.Get("/dev/mailbox")
@@ -298,6 +305,7 @@ func TestDevMailboxOnlyInDevelopment(t *testing.T) {
 }
 
 func TestResetLinkUsesPublicURLNotAForgedHost(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.PublicURL = "https://shop.example.com"
 	shop := apptest.Start(t, cfg)

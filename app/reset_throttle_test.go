@@ -36,6 +36,7 @@ func countMails(t *testing.T, shop *apptest.Shop, to string) int64 {
 // answers are the same whether or not the account exists; one client address cannot spray
 // requests over many emails either.
 func TestResetRequestsAreThrottled(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.TrustedProxies = []string{"127.0.0.1"}
 	shop := apptest.Start(t, cfg)

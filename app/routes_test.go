@@ -92,6 +92,7 @@ func sameHeaders(t *testing.T, what string, get, head http.Header, cookies bool)
 // TestEveryGETRouteAnswersHEAD: uptime monitors and link checkers use HEAD; every GET route
 // answers it with the GET's status and headers and no body, anonymous and logged in.
 func TestEveryGETRouteAnswersHEAD(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	demo := demoShopper(t, shop)
 	paths := getPaths(t, shop, demo)
@@ -135,6 +136,7 @@ var csrfTokenInPage = regexp.MustCompile(`(name="_csrf" value|data-csrf)="[A-Za-
 // must be Cache-Control: no-store, anonymous or not, or a shared cache (or Back after logout)
 // hands it to someone else. The form pages the issue names must be among them.
 func TestPagesWithASessionOrTokenAreNotCached(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	demo := demoShopper(t, shop)
 	paths := getPaths(t, shop, demo)

@@ -20,6 +20,7 @@ import (
 // knows nothing of them) still shows.
 
 func TestAdminProductListAndCatalogFollowAddEditDeleteAtOnce(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := newShopper(t, shop, "maker@example.com")
 	anon := shop.Client(t)
@@ -44,6 +45,7 @@ func TestAdminProductListAndCatalogFollowAddEditDeleteAtOnce(t *testing.T) {
 }
 
 func TestProductTheNodeAppAddsShowsOnItsPageAtOnceAndInTheListsSoon(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	owner := demoShopper(t, shop)
 	anon := shop.Client(t)
@@ -59,13 +61,14 @@ func TestProductTheNodeAppAddsShowsOnItsPageAtOnceAndInTheListsSoon(t *testing.T
 	// Not in the cached copy yet, but found by _id.
 	mustContain(t, anon.Get("/products/"+id.Hex()).Body, "Node Kettle")
 	// The lists show it once the copy is read again (a second or two on a small catalog).
-	eventually(t, "the Node app's product is not listed", func() bool {
+	apptest.Eventually(t, "the Node app's product is not listed", func() bool {
 		return strings.Contains(anon.Get("/products?page=2").Body, "Node Kettle") &&
 			strings.Contains(owner.Get("/admin/products").Body, "Node Kettle")
 	})
 }
 
 func TestOrderIsListedInTheUsersOrderIndex(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	s := newShopper(t, shop, "buyer@example.com")
 	p := demoProducts(t, shop)[0]
@@ -82,6 +85,7 @@ func TestOrderIsListedInTheUsersOrderIndex(t *testing.T) {
 }
 
 func TestOrderListedButNeverStoredIsSkipped(t *testing.T) {
+	t.Parallel()
 	// A process that died between listing an order and storing it leaves an id that points
 	// nowhere: the page skips it, and the reindexer drops it once it is older than a minute.
 	shop := apptest.StartDefault(t)
@@ -94,7 +98,7 @@ func TestOrderListedButNeverStoredIsSkipped(t *testing.T) {
 	page := s.Get("/orders")
 	apptest.ExpectStatus(t, page, http.StatusOK)
 	mustNotContain(t, page.Body, ghost.Hex())
-	eventually(t, "the dangling order id is not dropped", func() bool {
+	apptest.Eventually(t, "the dangling order id is not dropped", func() bool {
 		return len(indexEntry(t, shop, "userOrders", s.ID, "orderIds")) == 0
 	})
 }

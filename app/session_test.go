@@ -65,6 +65,7 @@ func setCookieHeader(res *apptest.Response, name string) string {
 }
 
 func TestLoginSavesSessionBeforeRedirect(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	res := c.Submit("/login", "/login", url.Values{"email": {"  Demo@GinShop.TEST "}, "password": {models.DemoPassword}})
@@ -117,6 +118,7 @@ func TestLoginSavesSessionBeforeRedirect(t *testing.T) {
 }
 
 func TestLoginRegeneratesSessionID(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	// A pre-login session: the session lab stores a value.
@@ -149,6 +151,7 @@ func TestLoginRegeneratesSessionID(t *testing.T) {
 }
 
 func TestWrongEmailAndWrongPasswordGiveTheSameAnswer(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	csrfValue := regexp.MustCompile(`value="[A-Za-z0-9_-]{40,}"`)
@@ -176,6 +179,7 @@ func TestWrongEmailAndWrongPasswordGiveTheSameAnswer(t *testing.T) {
 }
 
 func TestLogoutDestroysSession(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	c.LoginDemo()
@@ -201,6 +205,7 @@ func TestLogoutDestroysSession(t *testing.T) {
 }
 
 func TestTamperedCookieIsAnonymous(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	c.LoginDemo()
@@ -227,6 +232,7 @@ func TestTamperedCookieIsAnonymous(t *testing.T) {
 }
 
 func TestNavigationFollowsTheSession(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	anon := c.Get("/")
@@ -245,6 +251,7 @@ func TestNavigationFollowsTheSession(t *testing.T) {
 }
 
 func TestGuardedPagesRedirectToLogin(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	for _, p := range []string{"/cart", "/checkout", "/orders", "/orders/" + bson.NewObjectID().Hex(),
@@ -258,6 +265,7 @@ func TestGuardedPagesRedirectToLogin(t *testing.T) {
 }
 
 func TestUnchangedSessionIsNotRewritten(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	c.LoginDemo()
@@ -290,6 +298,7 @@ func TestUnchangedSessionIsNotRewritten(t *testing.T) {
 }
 
 func TestExpiredSessionIsAnonymousAndDeleted(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	c.LoginDemo()
@@ -309,6 +318,7 @@ func TestExpiredSessionIsAnonymousAndDeleted(t *testing.T) {
 }
 
 func TestSessionsExpireAfterTheAbsoluteTimeoutEvenWhenActive(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	c.LoginDemo()
@@ -328,6 +338,7 @@ func TestSessionsExpireAfterTheAbsoluteTimeoutEvenWhenActive(t *testing.T) {
 }
 
 func TestLoginReturnsOnlyToPathsOfThisSite(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	cases := map[string]string{
 		"/orders":                "/orders",
@@ -349,6 +360,7 @@ func TestLoginReturnsOnlyToPathsOfThisSite(t *testing.T) {
 }
 
 func TestOversizedFormsAre413AndChangeNothing(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	token := c.CSRF("/login")
@@ -379,6 +391,7 @@ func TestOversizedFormsAre413AndChangeNothing(t *testing.T) {
 // TestShortestAcceptedIdleTimeoutStarts: every value the configuration accepts starts the shop;
 // with SESSION_IDLE_TIMEOUT=1m (the least it accepts) a login's cookie lives a minute.
 func TestShortestAcceptedIdleTimeoutStarts(t *testing.T) {
+	t.Parallel()
 	cfg, err := config.Load(func(k string) string {
 		switch k {
 		case "SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_TIMEOUT":

@@ -14,6 +14,7 @@ import (
 )
 
 func TestHomePageShowsSeededProducts(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	res := shop.Client(t).Get("/")
 	apptest.ExpectStatus(t, res, http.StatusOK)
@@ -32,6 +33,7 @@ func TestHomePageShowsSeededProducts(t *testing.T) {
 }
 
 func TestProductListPagination(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	page2 := c.Get("/products?page=2")
@@ -44,6 +46,7 @@ func TestProductListPagination(t *testing.T) {
 }
 
 func TestBadPageNumbersGiveASanePage(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	for _, q := range []string{"0", "-1", "abc", "1.5", "%00", "99999999999999999999"} {
@@ -60,6 +63,7 @@ func TestBadPageNumbersGiveASanePage(t *testing.T) {
 }
 
 func TestEmptyShopShowsEmptyState(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	if _, err := shop.DB.Database.Collection("products").DeleteMany(context.Background(), bson.D{}); err != nil {
 		t.Fatal(err)
@@ -71,6 +75,7 @@ func TestEmptyShopShowsEmptyState(t *testing.T) {
 }
 
 func TestProductDetail(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	p, err := shop.Models.Products.Page(context.Background(), 1, 1)
 	if err != nil || len(p.Products) != 1 {
@@ -83,6 +88,7 @@ func TestProductDetail(t *testing.T) {
 }
 
 func TestBadProductIDsAre404(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	ids := []string{"abc", "123", "zzzzzzzzzzzzzzzzzzzzzzzz", "%00", strings.Repeat("a", 200),
@@ -96,6 +102,7 @@ func TestBadProductIDsAre404(t *testing.T) {
 }
 
 func TestUnknownURLIs404Page(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	for _, p := range []string{"/nope", "/admin/unknown", "/css/nope.css", "/images/products/nope.svg"} {
@@ -106,6 +113,7 @@ func TestUnknownURLIs404Page(t *testing.T) {
 }
 
 func TestErrorPage(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	res := shop.Client(t).Get("/500")
 	apptest.ExpectStatus(t, res, http.StatusInternalServerError)
@@ -113,6 +121,7 @@ func TestErrorPage(t *testing.T) {
 }
 
 func TestSeedingRunsOnce(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	ctx := context.Background()
 	seeded, err := shop.Models.SeedDemo(ctx, shop.Config.BcryptCost)
@@ -133,6 +142,7 @@ func TestSeedingRunsOnce(t *testing.T) {
 }
 
 func TestStaticFilesAreCached(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	home := c.Get("/")
@@ -159,6 +169,7 @@ func TestStaticFilesAreCached(t *testing.T) {
 }
 
 func TestAnonymousBrowsingStoresNoSession(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	for _, p := range []string{"/", "/products", "/products?page=2", "/nope"} {
@@ -174,6 +185,7 @@ func TestAnonymousBrowsingStoresNoSession(t *testing.T) {
 }
 
 func TestPanicGivesThe500PageWithoutDetails(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	shop.Engine.GET("/test-panic", func(*gin.Context) { panic("secret internal detail") })
 	res := shop.Client(t).Get("/test-panic")
@@ -183,6 +195,7 @@ func TestPanicGivesThe500PageWithoutDetails(t *testing.T) {
 }
 
 func TestErrorPagesKeepTheLoggedInNavigation(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	c.LoginDemo()

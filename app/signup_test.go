@@ -14,6 +14,7 @@ import (
 )
 
 func TestSignupCreatesAccountAndSendsWelcomeMail(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	c := shop.Client(t)
 	page := c.Get("/signup")
@@ -61,6 +62,7 @@ func TestSignupCreatesAccountAndSendsWelcomeMail(t *testing.T) {
 }
 
 func TestSignupValidation(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	const good = "correct horse"
 	long := strings.Repeat("p", 73)
@@ -114,6 +116,7 @@ func TestSignupValidation(t *testing.T) {
 }
 
 func TestSimultaneousSignupsCreateOneUser(t *testing.T) {
+	t.Parallel()
 	shop := apptest.StartDefault(t)
 	const email = "twice@example.com"
 	var clients []*apptest.Client

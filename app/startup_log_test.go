@@ -36,6 +36,7 @@ func (b *syncBuffer) String() string {
 // and the email, at every level, but never the password (the README publishes it; logs are
 // collected and kept where the README is not).
 func TestDemoPasswordIsNotLogged(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.MongoDB = apptest.DatabaseName(t)
 	db, err := database.OpenEmbedded(context.Background(), apptest.Embedded(), cfg.MongoDB)

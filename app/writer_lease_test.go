@@ -34,6 +34,7 @@ func openBeside(t *testing.T, a *apptest.Shop, opts ...database.Option) (*databa
 }
 
 func TestSecondInstanceOnAnEmbeddedServerRefusesToStart(t *testing.T) {
+	t.Parallel()
 	a := apptest.StartDefault(t)
 	if a.DB.AtomicUpdatesAcrossConnections() {
 		t.Fatal("the embedded server reports atomic updates")
@@ -64,6 +65,7 @@ func TestSecondInstanceOnAnEmbeddedServerRefusesToStart(t *testing.T) {
 // (as a process killed with kill -9 would: nothing gives the lease up). B is refused while the
 // lease runs, and starts after it lapsed.
 func TestKilledWritersLeaseLapses(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.MongoDB = apptest.DatabaseName(t)
 	killed, err := database.OpenEmbedded(context.Background(), apptest.Embedded(), cfg.MongoDB, database.WithWriterLease(time.Second))
@@ -78,7 +80,7 @@ func TestKilledWritersLeaseLapses(t *testing.T) {
 		t.Fatalf("B while the lease runs: err = %v, want ErrWriterTaken", err)
 	}
 	var b *database.DB
-	eventually(t, "B starts once the killed instance's lease has lapsed", func() bool {
+	apptest.Eventually(t, "B starts once the killed instance's lease has lapsed", func() bool {
 		b, err = database.Open(context.Background(), cfg, discardLogger())
 		return err == nil
 	})
@@ -95,6 +97,7 @@ func TestKilledWritersLeaseLapses(t *testing.T) {
 // TestSharedWriterForTestsTakesNoLease: the two-instance tests' B shares the writer (the setting
 // only tests use), so it neither takes nor renews a lease; A, the embedded instance, does.
 func TestSharedWriterForTestsTakesNoLease(t *testing.T) {
+	t.Parallel()
 	a := apptest.StartDefault(t)
 	b := apptest.StartBeside(t, a)
 	if b.DB.WriterLeaseRenewal() != 0 || a.DB.WriterLeaseRenewal() == 0 {
@@ -107,6 +110,7 @@ func TestSharedWriterForTestsTakesNoLease(t *testing.T) {
 // service manager's restart must not fail for 15 s), since nobody can be connected to a server
 // that this process has only just started.
 func TestShopRestartedAfterACrashTakesItsLeaseAtOnce(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.EmbeddedMongoAddr = "127.0.0.1:0"
 	emb := startFerretDB(t, cfg.DataDir, cfg.EmbeddedMongoAddr)

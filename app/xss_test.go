@@ -55,6 +55,7 @@ func hasRoute(shop *apptest.Shop, method, path string) bool {
 // TestProductTextIsEscapedOnEveryPage stores a product whose title and description are markup,
 // straight in the database as a careless import might, and opens every page that shows it.
 func TestProductTextIsEscapedOnEveryPage(t *testing.T) {
+	t.Parallel()
 	shop := cheapDemoHash(t, apptest.StartDefault(t))
 	demo := storedUser(t, shop, models.DemoEmail)
 	// The oldest id, so the product comes first in every list.

@@ -42,6 +42,10 @@ type Config struct {
 	// BcryptCost is the work factor of every stored password hash. Not an environment variable:
 	// always DefaultBcryptCost in the shop; tests lower it because -race makes bcrypt very slow.
 	BcryptCost int
+	// SlowStoreDelay is how long the session lab's deliberately slow store takes to write a
+	// mode=redirect-first value. Not an environment variable: always DefaultSlowStoreDelay in
+	// the shop; tests lengthen it to look at the page in between, or shorten it to wait less.
+	SlowStoreDelay time.Duration
 }
 
 // The SESSION_STORE values: connect-mongodb-session's collection, or express-session's
@@ -53,6 +57,10 @@ const (
 
 // DefaultBcryptCost is bcrypt.hash(password, 12), as in the course.
 const DefaultBcryptCost = 12
+
+// DefaultSlowStoreDelay is the session lab's slow store: long enough to see the page before
+// the value, short enough that a reload a moment later shows it.
+const DefaultSlowStoreDelay = time.Second
 
 // IsProduction reports whether the app runs with production rules (Secure cookies, no dev pages).
 func (c Config) IsProduction() bool { return c.Env == "production" }
@@ -94,6 +102,7 @@ func Load(getenv func(string) string) (Config, error) {
 		PublicURL:              p.publicURL("PUBLIC_URL"),
 		SessionStore:           p.oneOf("SESSION_STORE", SessionStoreMongoDB, SessionStoreMongoDB, SessionStoreMemory),
 		BcryptCost:             DefaultBcryptCost,
+		SlowStoreDelay:         DefaultSlowStoreDelay,
 	}
 	// Development listens on loopback only (its /dev/mailbox shows working reset links) and
 	// seeds the demo account; production listens on all interfaces and seeds nothing.

@@ -24,9 +24,6 @@ const (
 	// lesson key can never overwrite isLoggedIn, user or csrfSecret.
 	maxLessonKeys  = 10
 	maxLessonValue = 200 // characters
-	// slowStoreDelay is the lab's deliberately slow store for mode=redirect-first: the save
-	// lands this long after the redirect has gone out.
-	slowStoreDelay = time.Second
 	modeSave       = "save"
 	modeRedirect   = "redirect-first"
 )

@@ -67,13 +67,14 @@ func (ctl *Controllers) PostSessionValue(c *gin.Context) {
 	ctl.redirect(c, "/lessons/session#panel-document") // req.session.save(() => res.redirect(...))
 }
 
-// saveLater stores the value slowStoreDelay from now, through the same store, with the app's
-// context: the request (and its context) is over by then. A session that ended meanwhile stays
-// ended (Store.Change never revives one).
+// saveLater is the lab's deliberately slow store for mode=redirect-first: it stores the value
+// Config.SlowStoreDelay (a second) after the redirect has gone out, through the same store,
+// with the app's context: the request (and its context) is over by then. A session that ended
+// meanwhile stays ended (Store.Change never revives one).
 func (ctl *Controllers) saveLater(id, key, value string) {
 	go func() {
 		select {
-		case <-time.After(slowStoreDelay):
+		case <-time.After(ctl.Config.SlowStoreDelay):
 		case <-ctl.Background.Done():
 			return
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/ginshop/ginshop/apptest"
 	"github.com/ginshop/ginshop/models"
 )
 
@@ -21,7 +22,7 @@ func axeSource(t *testing.T) string {
 	switch {
 	case err == nil:
 		return string(b)
-	case inCI():
+	case apptest.InCI():
 		t.Fatalf("the accessibility test needs axe-core: run npm ci in e2e/axe (%v)", err)
 	default:
 		t.Skipf("the accessibility test needs axe-core: run npm ci in e2e/axe (%v); with CI=true this is a failure", err)

@@ -136,19 +136,13 @@ func findBrowser() (string, error) {
 		strings.Join(browserNames, ", "))
 }
 
-// inCI follows the CI variable that CI services (and .ci/run) set.
-func inCI() bool {
-	v := strings.ToLower(os.Getenv("CI"))
-	return v != "" && v != "false" && v != "0"
-}
-
 // requireBrowser fails the test without a browser; outside CI a missing executable is a skip,
 // so `go test ./...` still works on a machine without Chromium.
 func requireBrowser(t *testing.T) {
 	t.Helper()
 	switch {
 	case browser.err == nil:
-	case browser.missing && !inCI():
+	case browser.missing && !apptest.InCI():
 		t.Skipf("browser journeys need Chromium: %v (with CI=true this is a failure)", browser.err)
 	default:
 		t.Fatalf("browser journeys need Chromium: %v", browser.err)

@@ -22,12 +22,6 @@ import (
 
 func TestMain(m *testing.M) { apptest.Main(m) }
 
-// inCI follows the CI variable that CI services (and .ci/run) set, like e2e/.
-func inCI() bool {
-	v := strings.ToLower(os.Getenv("CI"))
-	return v != "" && v != "false" && v != "0"
-}
-
 // expressApp is the fixture in express/, running with node beside one test's shop.
 type expressApp struct {
 	URL string
@@ -40,7 +34,7 @@ func startExpress(t *testing.T, shop *apptest.Shop) *expressApp {
 	t.Helper()
 	missing := func(why string) {
 		t.Helper()
-		if inCI() {
+		if apptest.InCI() {
 			t.Fatalf("interop tests need %s (CI is set)", why)
 		}
 		t.Skipf("needs %s", why)
