@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/ginshop/ginshop/database"
 )
 
 // job is periodic work: run reports how many things it did (documents deleted, ...).
@@ -22,7 +24,7 @@ type job struct {
 // work done at Info, nothing when there was nothing to do. Like miniflux's scheduler.
 func runJobs(ctx context.Context, logger *slog.Logger, jobs []job) {
 	run := func(j job) {
-		n, err := j.run(ctx)
+		n, err := j.run(database.Background(ctx))
 		switch {
 		case err != nil && ctx.Err() == nil:
 			logger.Warn("periodic job failed", "job", j.name, "err", err)

@@ -61,14 +61,15 @@ func TestSecondInstanceOnAnEmbeddedServerRefusesToStart(t *testing.T) {
 	}
 }
 
-// TestKilledWritersLeaseLapses: instance A holds a lease of one second and stops renewing it
+// TestKilledWritersLeaseLapses: instance A holds a lease of eight seconds (long enough for B's
+// first try to come within it on a loaded machine) and stops renewing it
 // (as a process killed with kill -9 would: nothing gives the lease up). B is refused while the
 // lease runs, and starts after it lapsed.
 func TestKilledWritersLeaseLapses(t *testing.T) {
 	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.MongoDB = apptest.DatabaseName(t)
-	killed, err := database.OpenEmbedded(context.Background(), apptest.Embedded(), cfg.MongoDB, database.WithWriterLease(time.Second))
+	killed, err := database.OpenEmbedded(context.Background(), apptest.Embedded(), cfg.MongoDB, database.WithWriterLease(8*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

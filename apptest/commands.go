@@ -23,9 +23,9 @@ type Commands struct {
 // Option is the database option that makes Commands see every command of both clients.
 func (c *Commands) Option() database.Option {
 	return database.WithMonitor(&event.CommandMonitor{
-		Started: func(_ context.Context, e *event.CommandStartedEvent) {
-			if target(e.Command) == database.Leases {
-				return // the writer lease renews itself every few seconds, whatever the pages do
+		Started: func(ctx context.Context, e *event.CommandStartedEvent) {
+			if target(e.Command) == database.Leases || database.IsBackground(ctx) {
+				return // the periodic jobs (the writer lease, the index passes) run whatever the pages do
 			}
 			c.mu.Lock()
 			defer c.mu.Unlock()

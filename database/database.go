@@ -445,3 +445,18 @@ func (db *DB) LogMode(logger *slog.Logger) {
 		logger.Warn("database: updates are not atomic across connections, and this instance shares the writer (tests only)", "uri", db.URI)
 	}
 }
+
+// backgroundKey marks the context of work no request asked for (the periodic jobs).
+type backgroundKey struct{}
+
+// Background marks ctx as background work: the periodic jobs' queries. A test that counts the
+// commands a page costs leaves them out (apptest.Commands).
+func Background(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
+
+// IsBackground tells whether ctx belongs to background work (Background).
+func IsBackground(ctx context.Context) bool {
+	b, _ := ctx.Value(backgroundKey{}).(bool)
+	return b
+}
