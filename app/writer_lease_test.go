@@ -61,15 +61,15 @@ func TestSecondInstanceOnAnEmbeddedServerRefusesToStart(t *testing.T) {
 	}
 }
 
-// TestKilledWritersLeaseLapses: instance A holds a lease of eight seconds (long enough for B's
-// first try to come within it on a loaded machine) and stops renewing it
-// (as a process killed with kill -9 would: nothing gives the lease up). B is refused while the
-// lease runs, and starts after it lapsed.
+// TestKilledWritersLeaseLapses: instance A holds a lease and stops renewing it (as a process
+// killed with kill -9 would: nothing gives the lease up). B is refused while the lease runs, and
+// starts after it lapsed. The lease lasts an hour, so "while it runs" holds however slow B's
+// start is; it lapses by moving its end into the past, as the clock would.
 func TestKilledWritersLeaseLapses(t *testing.T) {
 	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.MongoDB = apptest.DatabaseName(t)
-	killed, err := database.OpenEmbedded(context.Background(), apptest.Embedded(), cfg.MongoDB, database.WithWriterLease(8*time.Second))
+	killed, err := database.OpenEmbedded(context.Background(), apptest.Embedded(), cfg.MongoDB, database.WithWriterLease(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +80,14 @@ func TestKilledWritersLeaseLapses(t *testing.T) {
 	if _, err := database.Open(context.Background(), cfg, discardLogger()); !errors.Is(err, database.ErrWriterTaken) {
 		t.Fatalf("B while the lease runs: err = %v, want ErrWriterTaken", err)
 	}
-	var b *database.DB
-	apptest.Eventually(t, "B starts once the killed instance's lease has lapsed", func() bool {
-		b, err = database.Open(context.Background(), cfg, discardLogger())
-		return err == nil
-	})
+	lapsed := bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: time.Now().Add(-time.Second)}}}}
+	if _, err := killed.Database.Collection(database.Leases).UpdateOne(context.Background(), bson.D{}, lapsed); err != nil {
+		t.Fatal(err)
+	}
+	b, err := database.Open(context.Background(), cfg, discardLogger())
+	if err != nil {
+		t.Fatalf("B once the killed instance's lease has lapsed: %v", err)
+	}
 	t.Cleanup(func() { _ = b.Close(context.Background()) })
 	if n, _ := b.Database.Collection(database.Leases).CountDocuments(context.Background(), bson.D{}); n != 1 {
 		t.Errorf("%d lease documents, want 1", n)
