@@ -60,8 +60,9 @@ func TestProductTheNodeAppAddsShowsOnItsPageAtOnceAndInTheListsSoon(t *testing.T
 	id := res.InsertedID.(bson.ObjectID)
 	// Not in the cached copy yet, but found by _id.
 	mustContain(t, anon.Get("/products/"+id.Hex()).Body, "Node Kettle")
-	// The lists show it once the copy is read again (a second or two on a small catalog).
-	apptest.Eventually(t, "the Node app's product is not listed", func() bool {
+	// The lists show it once the copy is read again: a second or two on a small catalog, but the
+	// wait is 30 × the last read's time, which a loaded machine stretches.
+	apptest.EventuallyWithin(t, 3*time.Minute, "the Node app's product is not listed", func() bool {
 		return strings.Contains(anon.Get("/products?page=2").Body, "Node Kettle") &&
 			strings.Contains(owner.Get("/admin/products").Body, "Node Kettle")
 	})

@@ -17,10 +17,17 @@ const EventuallyLimit = 30 * time.Second
 // t.Fatal itself.
 func Eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(EventuallyLimit)
+	EventuallyWithin(t, EventuallyLimit, what, cond)
+}
+
+// EventuallyWithin is Eventually with its own limit, for a condition whose wait grows with the
+// machine's load by design (the catalog is read again after 30 × its last read time).
+func EventuallyWithin(t testing.TB, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", EventuallyLimit, what)
+			t.Fatalf("after %s: %s", limit, what)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
