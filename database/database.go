@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -100,77 +101,6 @@ func (db *DB) Embedded() bool { return db.embedded != nil }
 // whoever sends it (MongoDB). When it does not, this process writes through one connection and
 // is the only instance that writes (it holds the writer lease).
 func (db *DB) AtomicUpdatesAcrossConnections() bool { return db.atomicUpdates }
-
-// settings are what Options change.
-type settings struct {
-	client      []func(*options.ClientOptions)
-	leaseTTL    time.Duration
-	shareWriter bool
-	ownServer   bool // the server was just started by this process: any lease in it is stale
-}
-
-// Option changes how Open connects; the shop itself uses none (tests and the benchmark do).
-type Option func(*settings)
-
-// WithMonitor lets m see every command both clients send, besides any monitor set before it
-// (the lesson pages' and a test's).
-func WithMonitor(m *event.CommandMonitor) Option {
-	return func(s *settings) {
-		s.client = append(s.client, func(o *options.ClientOptions) { o.SetMonitor(bothMonitors(o.Monitor, m)) })
-	}
-}
-
-// bothMonitors is a monitor that calls first's functions, then then's.
-func bothMonitors(first, then *event.CommandMonitor) *event.CommandMonitor {
-	if first == nil {
-		return then
-	}
-	return &event.CommandMonitor{
-		Started: func(ctx context.Context, e *event.CommandStartedEvent) {
-			for _, f := range []func(context.Context, *event.CommandStartedEvent){first.Started, then.Started} {
-				if f != nil {
-					f(ctx, e)
-				}
-			}
-		},
-		Succeeded: func(ctx context.Context, e *event.CommandSucceededEvent) {
-			for _, f := range []func(context.Context, *event.CommandSucceededEvent){first.Succeeded, then.Succeeded} {
-				if f != nil {
-					f(ctx, e)
-				}
-			}
-		},
-		Failed: func(ctx context.Context, e *event.CommandFailedEvent) {
-			for _, f := range []func(context.Context, *event.CommandFailedEvent){first.Failed, then.Failed} {
-				if f != nil {
-					f(ctx, e)
-				}
-			}
-		},
-	}
-}
-
-// WithHeartbeat makes the driver check the server every d instead of every 10 s, so a database
-// that comes back is seen sooner (tests use 500 ms, the driver's minimum).
-func WithHeartbeat(d time.Duration) Option {
-	return func(s *settings) {
-		s.client = append(s.client, func(o *options.ClientOptions) { o.SetHeartbeatInterval(d) })
-	}
-}
-
-// WithWriterLease sets how long the writer lease lasts without renewal (DefaultLeaseTTL):
-// how long a killed instance keeps others from starting. Tests shorten it.
-func WithWriterLease(ttl time.Duration) Option {
-	return func(s *settings) { s.leaseTTL = ttl }
-}
-
-// SharedWriterForTests lets this instance write to a database whose updates are not atomic
-// across connections although another instance holds the writer lease. Concurrent updates of
-// one document can then be lost: only the two-instance tests use it (apptest.StartBeside), to
-// test what instances share, one step at a time.
-func SharedWriterForTests() Option {
-	return func(s *settings) { s.shareWriter = true }
-}
 
 // Open connects to MONGODB_URI, or starts the embedded server when it is empty, then makes sure
 // the collections and indexes exist. It fails within a few seconds if the server does not answer,
@@ -402,7 +332,7 @@ func (db *DB) prepare(ctx context.Context) error {
 		return fmt.Errorf("list collections: %w", err)
 	}
 	for _, name := range collections {
-		if contains(existing, name) {
+		if slices.Contains(existing, name) {
 			continue
 		}
 		if err := db.Database.CreateCollection(ctx, name); err != nil && !isNamespaceExists(err) {
@@ -416,15 +346,6 @@ func (db *DB) prepare(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func isNamespaceExists(err error) bool {
@@ -444,19 +365,4 @@ func (db *DB) LogMode(logger *slog.Logger) {
 	default:
 		logger.Warn("database: updates are not atomic across connections, and this instance shares the writer (tests only)", "uri", db.URI)
 	}
-}
-
-// backgroundKey marks the context of work no request asked for (the periodic jobs).
-type backgroundKey struct{}
-
-// Background marks ctx as background work: the periodic jobs' queries. A test that counts the
-// commands a page costs leaves them out (apptest.Commands).
-func Background(ctx context.Context) context.Context {
-	return context.WithValue(ctx, backgroundKey{}, true)
-}
-
-// IsBackground tells whether ctx belongs to background work (Background).
-func IsBackground(ctx context.Context) bool {
-	b, _ := ctx.Value(backgroundKey{}).(bool)
-	return b
 }
