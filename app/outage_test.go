@@ -20,14 +20,13 @@ import (
 	"github.com/ginshop/ginshop/apptest"
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/database"
-	"github.com/ginshop/ginshop/database/embedded"
 )
 
 // startFerretDB starts a separate embedded server that the test can stop and restart, on a
 // fixed address and directory so a restart is "the same database coming back".
-func startFerretDB(t *testing.T, dir, addr string) *embedded.Server {
+func startFerretDB(t *testing.T, dir, addr string) *apptest.Server {
 	t.Helper()
-	emb, err := embedded.Start(context.Background(), dir, addr, discardLogger())
+	emb, err := apptest.StartServer(dir, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +73,7 @@ var unassignedNext = func() *atomic.Int64 {
 type outageDB struct {
 	t         *testing.T
 	dir, addr string
-	emb       *embedded.Server
+	emb       *apptest.Server
 }
 
 func (o *outageDB) stop() { o.emb.Stop() }

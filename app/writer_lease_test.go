@@ -118,7 +118,7 @@ func TestShopRestartedAfterACrashTakesItsLeaseAtOnce(t *testing.T) {
 	cfg := apptest.Config(t)
 	cfg.EmbeddedMongoAddr = "127.0.0.1:0"
 	emb := startFerretDB(t, cfg.DataDir, cfg.EmbeddedMongoAddr)
-	crashed, err := database.OpenEmbedded(context.Background(), emb, cfg.MongoDB)
+	crashed, err := database.OpenEmbedded(context.Background(), emb.Server, cfg.MongoDB)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ package apptest
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -26,11 +28,12 @@ import (
 )
 
 var (
-	embedded *embeddeddb.Server
+	embedded *Server
 	dbSeq    atomic.Int64
 )
 
-// Main runs a test package with one embedded FerretDB in a temporary directory:
+// Main runs a test package with one embedded FerretDB in a temporary directory, in a process of
+// its own (StartServer):
 //
 //	func TestMain(m *testing.M) { apptest.Main(m) }
 func Main(m *testing.M) {
@@ -42,13 +45,14 @@ func Main(m *testing.M) {
 func Run(m *testing.M) int { return runMain(m) }
 
 func runMain(m *testing.M) int {
+	runMoreInParallel()
 	dir, err := os.MkdirTemp("", "ginshop-test-*")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	embedded, err = embeddeddb.Start(context.Background(), dir, "127.0.0.1:0", quietLogger())
+	embedded, err = StartServer(dir, "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start embedded FerretDB:", err)
 		return 1
@@ -57,8 +61,22 @@ func runMain(m *testing.M) int {
 	return m.Run()
 }
 
+// parallelTests is how many t.Parallel tests run at once unless -parallel says otherwise. The
+// default, GOMAXPROCS, suits tests that keep a CPU busy; these spend much of their time waiting
+// for a database in another process, for a browser, or for a shop's timer.
+const parallelTests = 8
+
+func runMoreInParallel() {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		_ = flag.Set("test.parallel", strconv.Itoa(parallelTests))
+	}
+}
+
 // Embedded is the package's shared server, for tests that talk to it directly.
-func Embedded() *embeddeddb.Server { return embedded }
+func Embedded() *embeddeddb.Server { return embedded.Server }
 
 // Shop is a running app for one test.
 type Shop struct {
@@ -92,7 +110,7 @@ func Start(t testing.TB, cfg config.Config, opts ...database.Option) *Shop {
 		t.Fatal("apptest: call apptest.Main(m) from TestMain")
 	}
 	cfg.MongoDB = DatabaseName(t)
-	db, err := database.OpenEmbedded(context.Background(), embedded, cfg.MongoDB, app.DatabaseOptions(testOptions(opts)...)...)
+	db, err := database.OpenEmbedded(context.Background(), embedded.Server, cfg.MongoDB, app.DatabaseOptions(testOptions(opts)...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

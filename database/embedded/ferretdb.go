@@ -24,6 +24,8 @@ type Server struct {
 	addr string
 	stop context.CancelFunc
 	done chan struct{}
+	// indexIDs, when set, has the process running the server do IndexIDs (see Running).
+	indexIDs func(ctx context.Context, dbName string) error
 }
 
 // Start starts FerretDB with its files under dir, listening on addr, or on a free port of
@@ -70,6 +72,18 @@ func Start(ctx context.Context, dir, addr string, logger *slog.Logger) (*Server,
 	return e, nil
 }
 
+// Running describes a server that another process started with Start(ctx, dir, …) and that
+// listens on addr. The tests run FerretDB in a process of their own (apptest/testdb), built
+// without -race: the race detector then checks the shop's code instead of multiplying FerretDB's
+// and SQLite's CPU time several times over. Stop does not stop such a server. indexIDs, when not
+// nil, asks that process to do IndexIDs, for the same reason.
+func Running(dir, addr string, indexIDs func(ctx context.Context, dbName string) error) *Server {
+	return &Server{dir: filepath.Join(dir, "db"), addr: addr, indexIDs: indexIDs}
+}
+
+// Addr is the host:port the server listens on.
+func (e *Server) Addr() string { return e.addr }
+
 // URI is the connection string for database name dbName on the embedded server.
 func (e *Server) URI(dbName string) string {
 	return "mongodb://" + e.addr + "/" + dbName
@@ -77,6 +91,9 @@ func (e *Server) URI(dbName string) string {
 
 // Stop closes the listener and the SQLite files, and waits until both are done.
 func (e *Server) Stop() {
+	if e.stop == nil {
+		return // Running: the process that started it stops it
+	}
 	e.stop()
 	<-e.done
 }
@@ -86,6 +103,9 @@ func (e *Server) Stop() {
 // that index and every lookup by _id scans the table. An expression index on exactly the filtered
 // expression makes those lookups independent of the collection's size (see bench/).
 func (e *Server) IndexIDs(ctx context.Context, dbName string) error {
+	if e.indexIDs != nil {
+		return e.indexIDs(ctx, dbName)
+	}
 	file := filepath.Join(e.dir, dbName+".sqlite")
 	conn, err := sql.Open("sqlite", (&url.URL{Scheme: "file", Path: file, RawQuery: "_pragma=busy_timeout(10000)"}).String())
 	if err != nil {

@@ -17,6 +17,12 @@ type Server struct{}
 // Start always fails: set MONGODB_URI.
 func Start(context.Context, string, string, *slog.Logger) (*Server, error) { return nil, ErrNotBuiltIn }
 
+// Running is never called in this build.
+func Running(string, string, func(context.Context, string) error) *Server { return &Server{} }
+
+// Addr is never called in this build.
+func (*Server) Addr() string { return "" }
+
 // URI is never called in this build.
 func (*Server) URI(string) string { return "" }
 
