@@ -51,24 +51,28 @@ func (a *App) jobs(sweepSessions bool) []job {
 		return func(ctx context.Context) (int64, error) { return f(ctx, time.Now()) }
 	}
 	jobs := []job{
-		{"delete finished login-attempt counters", sweepEvery, now(a.Models.LoginAttempts.DeleteExpired), nil},
-		{"delete finished reset-request counters", sweepEvery, now(a.Models.ResetRequests.DeleteExpired), nil},
-		{"delete finished address limits", sweepEvery, now(a.Models.AddressLimits.DeleteExpired), nil},
-		{"delete expired lesson traces", sweepEvery, now(a.Models.LessonTraces.Sweep), nil},
-		{"delete orphaned images", imageSweepEvery, func(ctx context.Context) (int64, error) {
+		{name: "delete finished login-attempt counters", every: sweepEvery, run: now(a.Models.LoginAttempts.DeleteExpired)},
+		{name: "delete finished reset-request counters", every: sweepEvery, run: now(a.Models.ResetRequests.DeleteExpired)},
+		{name: "delete expired reset tokens", every: sweepEvery, run: now(a.Models.Users.DeleteExpiredResetTokens)},
+		{name: "delete finished address limits", every: sweepEvery, run: now(a.Models.AddressLimits.DeleteExpired)},
+		{name: "delete expired lesson traces", every: sweepEvery, run: now(a.Models.LessonTraces.Sweep)},
+		{name: "delete orphaned images", every: imageSweepEvery, run: func(ctx context.Context) (int64, error) {
 			n, err := a.Images.SweepOrphans(ctx, imageGrace, a.Models.Products.ImagesInUse)
 			return int64(n), err
-		}, nil},
+		}},
 	}
+	// A deleted product leaves the carts here, woken by the delete, not in its request.
+	wake, cleanCarts := a.Models.Users.CartCleanupJob()
+	jobs = append(jobs, job{name: "take deleted products out of carts", every: sweepEvery, run: cleanCarts, wake: wake})
 	if sweepSessions {
-		jobs = append(jobs, job{"delete expired sessions", sweepEvery, a.Sessions.Sweep, nil})
+		jobs = append(jobs, job{name: "delete expired sessions", every: sweepEvery, run: a.Sessions.Sweep})
 	}
 	// The index documents learn what the Node course app wrote (models/reindex.go).
 	for _, r := range a.Models.ReindexJobs() {
 		jobs = append(jobs, job{name: r.Name, run: r.Pass, gap: r.Gap})
 	}
 	if every := a.DB.WriterLeaseRenewal(); every > 0 {
-		jobs = append(jobs, job{"renew the writer lease", every, a.DB.RenewWriterLease, nil})
+		jobs = append(jobs, job{name: "renew the writer lease", every: every, run: a.DB.RenewWriterLease})
 	}
 	return jobs
 }
@@ -108,7 +112,7 @@ func WithSources(files fs.FS) Option { return func(a *App) { a.sources = files }
 // session store and the routes. The App owns db from here on and closes it in Close.
 func New(ctx context.Context, cfg config.Config, logger *slog.Logger, db *database.DB, opts ...Option) (*App, error) {
 	gin.SetMode(gin.ReleaseMode)
-	a := &App{Config: cfg, Logger: logger, DB: db, Models: models.New(db.Database, db.Reads)}
+	a := &App{Config: cfg, Logger: logger, DB: db, Models: models.New(db.Database, db.Reads, db.AtomicUpdatesAcrossConnections())}
 	for _, o := range opts {
 		o(a)
 	}

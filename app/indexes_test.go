@@ -23,15 +23,18 @@ import (
 // exist on the server.
 
 // queryRecorder records, for each command that selects documents, its collection and the
-// top-level fields of its filter.
+// top-level fields of its filter; and, apart, the filters a request sent that are not exactly
+// {_id: value}: the only filter the embedded database answers without reading the whole
+// collection.
 type queryRecorder struct {
-	mu   sync.Mutex
-	seen map[string]bool // "find orders [user.userId]"
+	mu      sync.Mutex
+	seen    map[string]bool // "find orders [user.userId]"
+	notByID map[string]bool // "update users {"_id": ..., "cart.items.0.productId": ...}"
 }
 
 func (r *queryRecorder) option() database.Option {
-	r.seen = map[string]bool{}
-	return database.WithMonitor(&event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+	r.seen, r.notByID = map[string]bool{}, map[string]bool{}
+	return database.WithMonitor(&event.CommandMonitor{Started: func(ctx context.Context, e *event.CommandStartedEvent) {
 		coll, _ := e.Command.Index(0).Value().StringValueOK()
 		var filters []bson.Raw
 		doc := func(key string) {
@@ -80,8 +83,42 @@ func (r *queryRecorder) option() database.Option {
 			}
 			slices.Sort(fields)
 			r.seen[e.CommandName+" "+coll+" ["+strings.Join(fields, " ")+"]"] = true
+			if onAPagesPath(ctx) && !exactlyByID(f) && !(len(elems) == 0 && models.WholeCollectionReads[coll] != "") {
+				r.notByID[e.CommandName+" "+coll+" "+f.String()] = true
+			}
 		}
 	}})
+}
+
+// onAPagesPath tells whether a command was sent while serving a request: its context is the
+// request's (net/http puts the server in it), and not a periodic job's. The tests' own checks
+// (context.Background) and the start-up's work are not a page's.
+func onAPagesPath(ctx context.Context) bool {
+	return ctx.Value(http.ServerContextKey) != nil && !database.IsBackground(ctx)
+}
+
+// exactlyByID is the filter FerretDB v1's SQLite backend pushes down (backends/sqlite/
+// collection.go in v1.24.2): one field, _id, whose value is a string or an ObjectID.
+func exactlyByID(f bson.Raw) bool {
+	elems, err := f.Elements()
+	if err != nil || len(elems) != 1 || elems[0].Key() != "_id" {
+		return false
+	}
+	t := elems[0].Value().Type
+	return t == bson.TypeString || t == bson.TypeObjectID
+}
+
+// byIDViolations returns the filters recorded by notByID, sorted, and forgets them.
+func (r *queryRecorder) byIDViolations() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for q := range r.notByID {
+		out = append(out, q)
+	}
+	r.notByID = map[string]bool{}
+	slices.Sort(out)
+	return out
 }
 
 func (r *queryRecorder) queries() []string {

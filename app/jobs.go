@@ -16,6 +16,9 @@ type job struct {
 	// gap, when set, replaces every with a wait the job computes after each run, and the job
 	// does not run at start (the index passes: their cost grows with the data).
 	gap func() time.Duration
+	// wake, when set, runs the job at once whenever something arrives on it, besides every
+	// (the cart cleanup after a product is deleted).
+	wake <-chan struct{}
 }
 
 // runJobs runs each job once now, one after the other, before the shop serves (so start-up work
@@ -56,6 +59,8 @@ func runJobs(ctx context.Context, logger *slog.Logger, jobs []job) {
 				case <-ctx.Done():
 					return
 				case <-t.C:
+					run(j)
+				case <-j.wake: // nil for most jobs: never ready
 					run(j)
 				}
 			}

@@ -39,11 +39,11 @@ func TestPeriodicJobsRunAtStartThenEveryIntervalAndAreLoggedAlike(t *testing.T) 
 	var slow, fast atomic.Int64
 	ctx, cancel := context.WithCancel(context.Background())
 	runJobs(ctx, logger, []job{
-		{"slow sweep", time.Hour, func(context.Context) (int64, error) { slow.Add(1); return 3, nil }, nil},
-		{"fast check", 10 * time.Millisecond, func(context.Context) (int64, error) {
+		{name: "slow sweep", every: time.Hour, run: func(context.Context) (int64, error) { slow.Add(1); return 3, nil }},
+		{name: "fast check", every: 10 * time.Millisecond, run: func(context.Context) (int64, error) {
 			fast.Add(1)
 			return 0, errors.New("database gone")
-		}, nil},
+		}},
 	})
 	if slow.Load() != 1 || fast.Load() != 1 {
 		t.Fatalf("runJobs returned before every job ran once: slow %d, fast %d", slow.Load(), fast.Load())

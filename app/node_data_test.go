@@ -145,8 +145,12 @@ func TestDeletingAProductRemovesMongooseCartLinesEverywhere(t *testing.T) {
 
 	res := owner.post("/admin/delete-product", url.Values{"productId": {gone.ID.Hex()}})
 	expectRedirect(t, res, "/admin/products")
-	lines := storedCartLines(t, shop, buyer)
-	if len(lines) != 1 || lines[0].Lookup("productId").ObjectID() != kept.ID {
+	var lines []bson.Raw
+	apptest.Eventually(t, "the cleanup job takes the deleted product's line out", func() bool {
+		lines = storedCartLines(t, shop, buyer)
+		return len(lines) == 1
+	})
+	if lines[0].Lookup("productId").ObjectID() != kept.ID || lines[0].Lookup("_id").ObjectID().IsZero() {
 		t.Fatalf("buyer's cart after the delete: %v", lines)
 	}
 }
@@ -229,5 +233,51 @@ func TestProductImageURLIsShownAsTheNodeAppStoresIt(t *testing.T) {
 	expectRedirect(t, edit, "/admin/products")
 	if got := productByID(t, shop, id).ImageURL; got != img {
 		t.Fatalf("imageUrl after edit = %q", got)
+	}
+}
+
+// A user document with no cart field at all (written by hand or an older Node app): ordering
+// finds an empty cart and places nothing, and adding to the cart starts one.
+func TestUserWithoutACartFieldOrdersNothingThenAddsALine(t *testing.T) {
+	t.Parallel()
+	shop := apptest.StartDefault(t)
+	ctx := context.Background()
+	id := bson.NewObjectID()
+	_, err := shop.DB.Database.Collection("users").InsertOne(ctx, bson.D{
+		{Key: "_id", Value: id}, {Key: "email", Value: "no.cart@example.test"}, {Key: "password", Value: cheapHash(t)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := loggedIn(t, shop, id, "no.cart@example.test")
+	expectRedirect(t, s.post("/create-order", nil), "/cart")
+	if orders := ordersOf(t, shop, id); len(orders) != 0 {
+		t.Fatalf("%d orders from a user without a cart", len(orders))
+	}
+	book := demoProducts(t, shop)[0]
+	s.addToCart(book.ID)
+	if items := cartOf(t, shop, id); len(items) != 1 || items[0].ProductID != book.ID || items[0].Quantity != 1 {
+		t.Fatalf("cart %+v, want one %s", items, book.Title)
+	}
+}
+
+// A new line goes after the Node app's lines, which keep their _id and quantity.
+func TestAddingANewProductToAMongooseCartKeepsItsLines(t *testing.T) {
+	t.Parallel()
+	shop := apptest.StartDefault(t)
+	products := demoProducts(t, shop)
+	line := mongooseLine(products[0].ID, 3)
+	id := insertNodeUser(t, shop, "node.cart@example.test", line)
+	s := loggedIn(t, shop, id, "node.cart@example.test")
+	s.addToCart(products[1].ID)
+	lines := storedCartLines(t, shop, id)
+	if len(lines) != 2 {
+		t.Fatalf("cart lines %v, want 2", lines)
+	}
+	if got := lines[0].Lookup("_id").ObjectID(); got != line[2].Value.(bson.ObjectID) || lines[0].Lookup("quantity").AsInt64() != 3 {
+		t.Errorf("the Node app's line changed: %s", lines[0])
+	}
+	if lines[1].Lookup("productId").ObjectID() != products[1].ID || lines[1].Lookup("quantity").AsInt64() != 1 {
+		t.Errorf("new line %s", lines[1])
 	}
 }

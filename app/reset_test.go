@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/ginshop/ginshop/apptest"
+	"github.com/ginshop/ginshop/database"
 	"github.com/ginshop/ginshop/models"
 )
 
@@ -170,6 +171,20 @@ func TestBadResetTokensChangeNothing(t *testing.T) {
 		{"expired", victim.ID.Hex(), func() string { return setToken(victim, time.Now().Add(-time.Second)) }},
 		{"used", victim.ID.Hex(), usedToken},
 		{"another user's", victim.ID.Hex(), func() string { return setToken(demo, time.Now().Add(time.Hour)) }},
+		{"set by the Node app", victim.ID.Hex(), func() string { // on the user only, not in resetTokens
+			tok := models.NewResetToken()
+			_, err := users.UpdateOne(ctx, bson.D{{Key: "_id", Value: victim.ID}}, bson.D{{Key: "$set", Value: bson.D{
+				{Key: "resetToken", Value: tok}, {Key: "resetTokenExpiration", Value: bson.NewDateTimeFromTime(time.Now().Add(time.Hour))}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok
+		}},
+		{"replaced by a newer one", victim.ID.Hex(), func() string {
+			old := setToken(victim, time.Now().Add(time.Hour))
+			setToken(victim, time.Now().Add(time.Hour))
+			return old
+		}},
 		{"bad userId", "zzz", func() string { return setToken(victim, time.Now().Add(time.Hour)) }},
 		{"unknown userId", bson.NewObjectID().Hex(), func() string { return setToken(victim, time.Now().Add(time.Hour)) }},
 	}
@@ -211,6 +226,28 @@ func TestBadResetTokensChangeNothing(t *testing.T) {
 		if bcrypt.CompareHashAndPassword([]byte(storedUser(t, shop, email).Password), []byte("attacker password")) == nil {
 			t.Errorf("%s now has the attacker's password", email)
 		}
+	}
+}
+
+// Expired tokens' entries in resetTokens are deleted by the sweeper; live ones stay.
+func TestExpiredResetTokensAreSwept(t *testing.T) {
+	t.Parallel()
+	shop := apptest.StartDefault(t)
+	ctx := context.Background()
+	now := time.Now()
+	demo := storedUser(t, shop, models.DemoEmail)
+	for _, expires := range []time.Time{now.Add(-time.Minute), now.Add(time.Hour)} {
+		if _, err := shop.Models.Users.SetResetToken(ctx, demo.Email, models.NewResetToken(), expires); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := shop.Models.Users.DeleteExpiredResetTokens(ctx, now)
+	if err != nil || n != 1 {
+		t.Fatalf("swept %d, %v; want 1", n, err)
+	}
+	left, err := shop.DB.Database.Collection(database.ResetTokens).CountDocuments(ctx, bson.D{})
+	if err != nil || left != 1 {
+		t.Fatalf("%d entries left, %v; want the live one", left, err)
 	}
 }
 

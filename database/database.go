@@ -46,6 +46,10 @@ const (
 	// Index documents the models keep beside the data, so hot lookups are by _id (models/indexes.go).
 	UserEmails = "userEmails"
 	UserOrders = "userOrders"
+	// Password-reset tokens by token, {_id: token, userId, expires} (models/user_reset.go).
+	ResetTokens = "resetTokens"
+	// Products deleted whose lines are still to be taken out of carts, {_id: productId} (models/cart.go).
+	CartCleanups = "cartCleanups"
 	// Version counters, {_id: "products", v}: how instances learn of each other's product writes.
 	Versions = "versions"
 )
@@ -53,7 +57,7 @@ const (
 // collections the app creates up front, so their indexes (and the embedded server's SQLite
 // _id index) exist before the first request.
 var collections = []string{Products, Users, Orders, Sessions, Mails, LoginAttempts, ResetRequests, AddressLimits, ImageFiles, ImageChunks, Leases,
-	LessonTraces, SandboxSessions, UserEmails, UserOrders, Versions}
+	LessonTraces, SandboxSessions, UserEmails, UserOrders, Versions, ResetTokens, CartCleanups}
 
 // DB is an open connection to the shop's database, and the embedded server if the app started one.
 //

@@ -55,7 +55,7 @@ func openMails(t *testing.T) *models.MailModel {
 		_ = db.Database.Drop(context.Background())
 		_ = db.Close(context.Background())
 	})
-	return models.New(db.Database, db.Reads).Mails
+	return models.New(db.Database, db.Reads, db.AtomicUpdatesAcrossConnections()).Mails
 }
 
 func TestNewWithoutSMTPURLUsesTheOutbox(t *testing.T) {

@@ -23,7 +23,9 @@ import (
 // (database/embedded.go indexes that). So every query on a page's path is by _id: the catalog
 // is cached in memory (catalog.go), and what MongoDB would find by a secondary index (a user's
 // orders, an email's account) is found through an index document kept beside the data
-// (userOrders, userEmails; reindex.go).
+// (userOrders, userEmails; reindex.go; resetTokens, user_reset.go). Writes that MongoDB makes
+// conditional (the cart's compare-and-swap) are made by _id under a lock in the process there
+// (cart.go), and a deleted product leaves the carts in a background job.
 
 // Index is one declared index.
 type Index struct {
@@ -39,19 +41,21 @@ var Indexes = []Index{
 	{Collection: database.Users, Keys: bson.D{{Key: "email", Value: 1}}, Name: "email_unique", Unique: true,
 		Why: "no two accounts with exactly the same email (signup's last line of defence); the reindexer's scan"},
 	{Collection: database.Users, Keys: bson.D{{Key: "resetToken", Value: 1}}, Name: "resetToken",
-		Why: "ByResetToken, ResetPassword"},
+		Why: "the Node course app's User.findOne({resetToken}) (Gin Shop finds a token in resetTokens by _id)"},
 	{Collection: database.Users, Keys: bson.D{{Key: "cart.items.productId", Value: 1}}, Name: "cart_productId",
-		Why: "RemoveFromAllCarts after a product is deleted"},
+		Why: "the cart cleanup job after a product is deleted (RemoveFromAllCarts)"},
 	{Collection: database.Products, Keys: bson.D{{Key: "userId", Value: 1}, {Key: "_id", Value: 1}}, Name: "userId_id",
 		Why: "ByOwner when the catalog is too large to cache"},
 	{Collection: database.Products, Keys: bson.D{{Key: "imageUrl", Value: 1}}, Name: "imageUrl",
 		Why: "ImagesInUse, the image sweeper"},
 	{Collection: database.Orders, Keys: bson.D{{Key: "user.userId", Value: 1}}, Name: "user_userId",
-		Why: "OwnedByID's owner check (the _id serves it too); the Node app's Order.find({'user.userId'})"},
+		Why: "the Node course app's Order.find({'user.userId'}) (Gin Shop lists a user's orders in userOrders)"},
 	{Collection: database.LoginAttempts, Keys: bson.D{{Key: "expires", Value: 1}}, Name: "expires",
 		Why: "the throttle sweeper"},
 	{Collection: database.ResetRequests, Keys: bson.D{{Key: "expires", Value: 1}}, Name: "expires",
 		Why: "the throttle sweeper"},
+	{Collection: database.ResetTokens, Keys: bson.D{{Key: "expires", Value: 1}}, Name: "expires",
+		Why: "the reset-token sweeper"},
 	{Collection: database.AddressLimits, Keys: bson.D{{Key: "expires", Value: 1}}, Name: "expires",
 		Why: "the address-limit sweeper"},
 	{Collection: database.LessonTraces, Keys: bson.D{{Key: "expires", Value: 1}}, Name: "expires",
@@ -67,12 +71,13 @@ var Indexes = []Index{
 // WholeCollectionReads are the collections read whole by design (no filter), each with why
 // that is bounded: never per page view.
 var WholeCollectionReads = map[string]string{
-	database.Products:   "the catalog cache, read in the background at most every max(1 s, 10 × its read time)",
-	database.Users:      "the userEmails reindexer (reindex.go)",
-	database.UserEmails: "the userEmails reindexer",
-	database.Orders:     "the userOrders reindexer",
-	database.UserOrders: "the userOrders reindexer",
-	database.Mails:      "the development outbox, newest first by _id with a limit",
+	database.Products:     "the catalog cache, read in the background at most every max(1 s, 10 × its read time)",
+	database.Users:        "the userEmails reindexer (reindex.go)",
+	database.UserEmails:   "the userEmails reindexer",
+	database.Orders:       "the userOrders reindexer",
+	database.UserOrders:   "the userOrders reindexer",
+	database.Mails:        "the development outbox, newest first by _id with a limit",
+	database.CartCleanups: "the cart cleanup job: the products deleted since its last run, a handful",
 }
 
 // EnsureIndexes creates the declared indexes (an existing one with the same name and keys is

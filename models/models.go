@@ -33,13 +33,18 @@ type Models struct {
 
 // New binds the models to the shop's database: db for writes (and reads in step with them),
 // reads for the pages' read-only queries (see database.DB for why there are two).
-func New(db, reads *mongo.Database) *Models {
+// atomicUpdates is database.DB.AtomicUpdatesAcrossConnections: where it is false (the embedded
+// FerretDB), the cart is changed under a lock in this process with writes filtered by _id alone
+// instead of by conditional updates (cart.go).
+func New(db, reads *mongo.Database, atomicUpdates bool) *Models {
 	m := &Models{
 		Products: &ProductModel{coll: db.Collection(database.Products), reads: reads.Collection(database.Products),
 			versions: db.Collection(database.Versions),
 			source:   catalogSource{products: reads.Collection(database.Products), versions: reads.Collection(database.Versions)}},
 		Users: &UserModel{coll: db.Collection(database.Users), reads: reads.Collection(database.Users),
-			emails: db.Collection(database.UserEmails), emailReads: reads.Collection(database.UserEmails)},
+			emails: db.Collection(database.UserEmails), emailReads: reads.Collection(database.UserEmails),
+			resetTokens: db.Collection(database.ResetTokens), cartCleanups: db.Collection(database.CartCleanups),
+			carts: &cartLocks{atomic: atomicUpdates}, cleanupNow: make(chan struct{}, 1)},
 		Mails:         &MailModel{coll: db.Collection(database.Mails)},
 		LoginAttempts: &LoginAttemptModel{coll: db.Collection(database.LoginAttempts)},
 		ResetRequests: &ResetRequestModel{coll: db.Collection(database.ResetRequests)},

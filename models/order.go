@@ -159,14 +159,18 @@ func (o *Order) fillCreatedAt() {
 }
 
 // OwnedByID returns the user's order with that id, or ErrNotFound (also when it is someone
-// else's).
+// else's). The order is read by _id and its owner checked here: on the embedded database a
+// filter on user.userId as well would read every order.
 func (m *OrderModel) OwnedByID(ctx context.Context, id, userID bson.ObjectID) (Order, error) {
 	var o Order
-	err := m.reads.FindOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "user.userId", Value: userID}}).Decode(&o)
-	if err == nil {
-		o.fillCreatedAt()
+	if err := m.reads.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&o); err != nil {
+		return Order{}, notFound(err)
 	}
-	return o, notFound(err)
+	if o.User.UserID != userID {
+		return Order{}, ErrNotFound
+	}
+	o.fillCreatedAt()
+	return o, nil
 }
 
 // PlaceOrder turns the user's cart into an order and empties the cart (the course's

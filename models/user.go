@@ -41,6 +41,11 @@ type UserModel struct {
 	emailReads *mongo.Collection // and lookups (pooled)
 
 	emailIndex reindexer
+
+	resetTokens  *mongo.Collection // the reset tokens by token (user_reset.go)
+	cartCleanups *mongo.Collection // deleted products still to be taken out of carts (cart.go)
+	carts        *cartLocks        // one user's cart writes one at a time, where updates are not atomic
+	cleanupNow   chan struct{}     // wakes the cart cleanup job (CartCleanupJob)
 }
 
 // NormalizeEmail is how emails are compared, never how they are stored: trimmed and

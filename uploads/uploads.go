@@ -25,6 +25,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -183,7 +184,7 @@ func (s *Store) Save(ctx context.Context, img *Image) (string, error) {
 		return "", err
 	}
 	if err := s.copyToMirror(name, img.data); err != nil {
-		_ = s.bucket().Delete(context.WithoutCancel(ctx), name) // or the sweeper takes it
+		_ = s.delete(context.WithoutCancel(ctx), name) // or the sweeper takes it
 		return "", err
 	}
 	return URLPrefix + name, nil
@@ -236,10 +237,40 @@ func (s *Store) Remove(ctx context.Context, url string) error {
 	if !ok {
 		return nil
 	}
-	if err := s.bucket().Delete(ctx, name); err != nil && !errors.Is(err, mongo.ErrFileNotFound) {
+	if err := s.delete(ctx, name); err != nil {
 		return err
 	}
 	return s.removeFromMirror(name)
+}
+
+// delete removes a stored file, files document first, so a file that can be found is always
+// complete. The driver's bucket.Delete filters {_id: {$eq: name}} and {files_id: name}, which
+// read every image on the embedded database; here the files document and the chunks it lists
+// go by _id. A file stored without that list (by an earlier version) has its chunks deleted
+// the driver's way. A file already gone is no error.
+func (s *Store) delete(ctx context.Context, name string) error {
+	b := s.bucket()
+	var d filesDoc
+	err := b.GetFilesCollection().FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: name}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	chunks := b.GetChunksCollection()
+	if len(d.Metadata.Chunks) == 0 {
+		_, err := chunks.DeleteMany(ctx, bson.D{{Key: "files_id", Value: name}})
+		return err
+	}
+	// Last chunk first: if this stops half-way, chunk 0 is left, by which the sweeper of
+	// unfinished uploads finds and deletes the rest.
+	for _, id := range slices.Backward(d.Metadata.Chunks) {
+		if _, err := chunks.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Stored is what the files document says about a stored image.
