@@ -21,11 +21,15 @@ type job struct {
 	wake <-chan struct{}
 }
 
-// runJobs runs each job once now, one after the other, before the shop serves (so start-up work
-// does not mix with the first requests), then every job.every, each in its own goroutine, until
-// ctx is done. Every run is logged alike: a failure as a warning (tried again at the next tick),
-// work done at Info, nothing when there was nothing to do. Like miniflux's scheduler.
-func runJobs(ctx context.Context, logger *slog.Logger, jobs []job) {
+// runJobs starts each job in its own goroutine until ctx is done: a job with an interval runs
+// first after firstAfter (or when woken), then every job.every and whenever woken; a job with a
+// gap waits its gap before each run.
+// Nothing runs before the shop serves: on a large shop a sweeper's first pass reads a whole
+// collection (100,000 sessions take seconds on the embedded database), and the first page must
+// not wait for it nor share the CPU with it. Every run is logged alike: a failure as a warning
+// (tried again at the next tick), work done at Info, nothing when there was nothing to do. Like
+// miniflux's scheduler.
+func runJobs(ctx context.Context, logger *slog.Logger, firstAfter time.Duration, jobs []job) {
 	run := func(j job) {
 		n, err := j.run(database.Background(ctx))
 		switch {
@@ -33,11 +37,6 @@ func runJobs(ctx context.Context, logger *slog.Logger, jobs []job) {
 			logger.Warn("periodic job failed", "job", j.name, "err", err)
 		case n > 0:
 			logger.Info("periodic job done", "job", j.name, "count", n)
-		}
-	}
-	for _, j := range jobs {
-		if j.gap == nil {
-			run(j)
 		}
 	}
 	for _, j := range jobs {
@@ -52,6 +51,13 @@ func runJobs(ctx context.Context, logger *slog.Logger, jobs []job) {
 					}
 				}
 			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(firstAfter):
+			case <-j.wake:
+			}
+			run(j)
 			t := time.NewTicker(j.every)
 			defer t.Stop()
 			for {

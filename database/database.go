@@ -52,12 +52,15 @@ const (
 	CartCleanups = "cartCleanups"
 	// Version counters, {_id: "products", v}: how instances learn of each other's product writes.
 	Versions = "versions"
+	// The catalog cache saved in a few documents, so a restart's first page need not read every
+	// product (models/catalog_snapshot.go).
+	CatalogSnapshots = "catalogSnapshots"
 )
 
 // collections the app creates up front, so their indexes (and the embedded server's SQLite
 // _id index) exist before the first request.
 var collections = []string{Products, Users, Orders, Sessions, Mails, LoginAttempts, ResetRequests, AddressLimits, ImageFiles, ImageChunks, Leases,
-	LessonTraces, SandboxSessions, UserEmails, UserOrders, Versions, ResetTokens, CartCleanups}
+	LessonTraces, SandboxSessions, UserEmails, UserOrders, Versions, ResetTokens, CartCleanups, CatalogSnapshots}
 
 // DB is an open connection to the shop's database, and the embedded server if the app started one.
 //

@@ -67,12 +67,17 @@ type catalogCache struct {
 	gen     atomic.Uint64 // bumped by invalidate: the copy must be read again before use
 	loads   singleflight.Group
 	mu      sync.Mutex // serialises apply, so two writes never publish from the same base
+	// snapshotTried: the first read of this process looked for a snapshot (catalog_snapshot.go).
+	snapshotTried atomic.Bool
+	// savedVersion is the version of the last snapshot saved or found (-1: none yet).
+	savedVersion atomic.Int64
 }
 
 // catalogSource is where the cache reads from.
 type catalogSource struct {
-	products *mongo.Collection // the catalog
-	versions *mongo.Collection // {_id: "products", v}: bumped by every product write of any instance
+	products  *mongo.Collection // the catalog
+	versions  *mongo.Collection // {_id: "products", v}: bumped by every product write of any instance
+	snapshots *mongo.Collection // the catalog saved for the next start (catalog_snapshot.go)
 }
 
 // version reads the products version (0 before any write made one).
@@ -149,6 +154,18 @@ func (c *catalogCache) load(ctx context.Context, src catalogSource) (*catalog, e
 	v, err := src.version(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if c.current.Load() == nil && c.snapshotTried.CompareAndSwap(false, true) {
+		// An unreadable snapshot is only a slower start: the catalog is read below.
+		if cat, err := readSnapshot(ctx, src.snapshots, v, gen); err == nil && cat != nil {
+			c.savedVersion.Store(v)
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if c.gen.Load() == gen {
+				c.current.Store(cat)
+			}
+			return cat, nil
+		}
 	}
 	products, err := readCatalog(ctx, src.products)
 	if err != nil {

@@ -39,8 +39,9 @@ type Models struct {
 func New(db, reads *mongo.Database, atomicUpdates bool) *Models {
 	m := &Models{
 		Products: &ProductModel{coll: db.Collection(database.Products), reads: reads.Collection(database.Products),
-			versions: db.Collection(database.Versions),
-			source:   catalogSource{products: reads.Collection(database.Products), versions: reads.Collection(database.Versions)}},
+			versions: db.Collection(database.Versions), snapshots: db.Collection(database.CatalogSnapshots),
+			source: catalogSource{products: reads.Collection(database.Products), versions: reads.Collection(database.Versions),
+				snapshots: reads.Collection(database.CatalogSnapshots)}},
 		Users: &UserModel{coll: db.Collection(database.Users), reads: reads.Collection(database.Users),
 			emails: db.Collection(database.UserEmails), emailReads: reads.Collection(database.UserEmails),
 			resetTokens: db.Collection(database.ResetTokens), cartCleanups: db.Collection(database.CartCleanups),
@@ -53,6 +54,7 @@ func New(db, reads *mongo.Database, atomicUpdates bool) *Models {
 		Orders: &OrderModel{coll: db.Collection(database.Orders), reads: reads.Collection(database.Orders),
 			byUser: db.Collection(database.UserOrders), byUserReads: reads.Collection(database.UserOrders)},
 	}
+	m.Products.catalog.savedVersion.Store(-1)
 	m.Users.emailIndex = reindexer{name: database.UserEmails, pass: m.Users.reindexEmails}
 	m.Orders.index = reindexer{name: database.UserOrders, pass: m.Orders.reindex}
 	return m

@@ -31,8 +31,10 @@ type ProductModel struct {
 	coll     *mongo.Collection // writes
 	reads    *mongo.Collection // the pages' reads (pooled)
 	versions *mongo.Collection // the catalog's version document: writes (catalog.go)
-	source   catalogSource     // what the catalog reads (pooled)
-	catalog  catalogCache      // see catalog.go
+	// snapshots: the catalog saved for the next start, written by SaveCatalogSnapshot
+	snapshots *mongo.Collection
+	source    catalogSource // what the catalog reads (pooled)
+	catalog   catalogCache  // see catalog.go
 }
 
 // ProductPage is one page of the product list.

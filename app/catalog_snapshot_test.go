@@ -1,0 +1,118 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
+
+	"github.com/ginshop/ginshop/apptest"
+	"github.com/ginshop/ginshop/database"
+)
+
+// A restart's first page comes from the catalog's snapshot (models/catalog_snapshot.go) when it
+// is of the products version now, and never when a product write came after it.
+
+// productReads counts the finds of the products collection that pages send (not the jobs').
+type productReads struct {
+	mu   sync.Mutex
+	n    int
+	from atomic.Bool // counting starts when the test says so
+}
+
+func (r *productReads) option() database.Option {
+	return database.WithMonitor(&event.CommandMonitor{Started: func(ctx context.Context, e *event.CommandStartedEvent) {
+		if !r.from.Load() || database.IsBackground(ctx) || e.CommandName != "find" {
+			return
+		}
+		if coll, _ := e.Command.Index(0).Value().StringValueOK(); coll == database.Products {
+			r.mu.Lock()
+			r.n++
+			r.mu.Unlock()
+		}
+	}})
+}
+
+func (r *productReads) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
+
+// restart closes a and starts another shop on its database, the way a restarted process
+// would: nothing of a's memory is left.
+func restart(t *testing.T, a *apptest.Shop, opts ...database.Option) *apptest.Shop {
+	t.Helper()
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cfg := a.Config
+	cfg.MongoURI = apptest.Embedded().URI(a.Config.MongoDB)
+	cfg.DataDir = t.TempDir()
+	return apptest.StartExternal(t, cfg, append(opts, database.SharedWriterForTests())...)
+}
+
+func TestRestartShowsTheSavedCatalogFirstThenWhatTheNodeAppAdded(t *testing.T) {
+	t.Parallel()
+	a := apptest.StartDefault(t)
+	s := newShopper(t, a, "snapshot@example.com")
+	s.addProduct("Saved Lamp", "10")
+	if n, err := a.Models.Products.SaveCatalogSnapshot(context.Background()); err != nil || n != 1 {
+		t.Fatalf("SaveCatalogSnapshot = %d, %v; want a snapshot saved", n, err)
+	}
+	if n, _ := a.Models.Products.SaveCatalogSnapshot(context.Background()); n != 0 {
+		t.Error("an unchanged catalog was saved again")
+	}
+	// The Node app adds a product: no version bump, so the snapshot stays the current one.
+	if _, err := a.DB.Database.Collection(database.Products).InsertOne(context.Background(), bson.D{
+		{Key: "title", Value: "Node Teapot"}, {Key: "price", Value: int32(20)}, {Key: "description", Value: "Added on the Node app"},
+		{Key: "imageUrl", Value: "/images/products/book.svg"}, {Key: "userId", Value: s.ID}, {Key: "__v", Value: int32(0)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	reads := &productReads{}
+	b := restart(t, a, reads.option())
+	anon := b.Client(t)
+	reads.from.Store(true)
+	first := anon.Get("/products?page=2")
+	apptest.ExpectStatus(t, first, http.StatusOK)
+	mustContain(t, first.Body, "Saved Lamp")
+	if n := reads.count(); n != 0 {
+		t.Errorf("the first page read the products collection %d times; want the snapshot alone", n)
+	}
+	// The snapshot keeps the time its copy was read, so the next pages read the catalog again
+	// in the background and the Node app's product shows.
+	apptest.Eventually(t, "the Node app's product is listed after the restart", func() bool {
+		return strings.Contains(anon.Get("/products?page=2").Body, "Node Teapot")
+	})
+}
+
+func TestRestartAfterAProductWriteReadsTheCatalog(t *testing.T) {
+	t.Parallel()
+	a := apptest.StartDefault(t)
+	s := newShopper(t, a, "stale@example.com")
+	old := s.addProduct("Old Lamp", "10")
+	if n, err := a.Models.Products.SaveCatalogSnapshot(context.Background()); err != nil || n != 1 {
+		t.Fatalf("SaveCatalogSnapshot = %d, %v; want a snapshot saved", n, err)
+	}
+	// Written after the snapshot, which now misses them: a new product, an edit, a delete.
+	s.addProduct("New Lamp", "11")
+	expectRedirect(t, s.post("/admin/delete-product", url.Values{"productId": {old.ID.Hex()}}), "/admin/products")
+
+	reads := &productReads{}
+	b := restart(t, a, reads.option())
+	reads.from.Store(true)
+	page := b.Client(t).Get("/products?page=2")
+	mustContain(t, page.Body, "New Lamp")
+	mustNotContain(t, page.Body, "Old Lamp")
+	if reads.count() == 0 {
+		t.Error("the first page did not read the products collection: an outdated snapshot was used")
+	}
+}
