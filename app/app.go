@@ -102,6 +102,7 @@ type App struct {
 	stopBackground context.CancelFunc
 	nodeAppPublic  *os.Root // NODE_APP_PUBLIC_DIR, opened once; nil without it
 	sources        fs.FS
+	views          *views.Renderer // parsed by build unless WithViews gave them
 }
 
 // DatabaseOptions are what the shop needs of its database connection, for main and the tests
@@ -116,6 +117,10 @@ type Option func(*App)
 // WithSources hands the lesson pages the Go files of this build (main.go embeds them; tests pass
 // the repository's files), which /lessons/source shows and the lesson steps quote.
 func WithSources(files fs.FS) Option { return func(a *App) { a.sources = files } }
+
+// WithViews hands New pages already parsed (views.New), instead of parsing them again: the tests
+// start hundreds of shops in one process, and parse them once.
+func WithViews(r *views.Renderer) Option { return func(a *App) { a.views = r } }
 
 // New builds the shop on an open database: seeds the demo data on a first start, creates the
 // session store and the routes. The App owns db from here on and closes it in Close.
@@ -177,9 +182,11 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("static files: %w", err)
 	}
-	renderer, err := views.New(assets.URL)
-	if err != nil {
-		return err
+	renderer := a.views
+	if renderer == nil {
+		if renderer, err = views.New(assets.URL); err != nil {
+			return err
+		}
 	}
 	if a.Mailer, err = mail.New(a.Config.SMTPURL, a.Models.Mails, a.Logger); err != nil {
 		return err

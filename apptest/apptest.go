@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +26,8 @@ import (
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/database"
 	embeddeddb "github.com/ginshop/ginshop/database/embedded"
+	"github.com/ginshop/ginshop/public"
+	"github.com/ginshop/ginshop/views"
 )
 
 var (
@@ -151,7 +154,11 @@ func testOptions(opts []database.Option) []database.Option {
 
 func serve(t testing.TB, cfg config.Config, db *database.DB) *Shop {
 	t.Helper()
-	a, err := app.New(context.Background(), cfg, testLogger(t), db, app.WithSources(Sources(t)))
+	renderer, err := parsedViews()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(context.Background(), cfg, testLogger(t), db, app.WithSources(Sources(t)), app.WithViews(renderer))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,6 +175,15 @@ func serve(t testing.TB, cfg config.Config, db *database.DB) *Shop {
 	})
 	return &Shop{App: a, URL: srv.URL, server: srv}
 }
+
+// parsedViews parses the pages once for all the shops of a test process (app.WithViews).
+var parsedViews = sync.OnceValues(func() (*views.Renderer, error) {
+	assets, err := public.NewAssets()
+	if err != nil {
+		return nil, err
+	}
+	return views.New(assets.URL)
+})
 
 // StartDefault is Start(t, Config(t)).
 func StartDefault(t testing.TB) *Shop {

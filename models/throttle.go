@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -30,20 +29,24 @@ func throttleKey(parts ...string) string {
 // again at now. Each write is atomic on its own and conditional, never a blind read-then-write,
 // so simultaneous requests never lose a count: the $inc is the one upsert that decides.
 func countInWindow(ctx context.Context, coll *mongo.Collection, key, field string, now time.Time, window time.Duration, out any) error {
-	// Look by _id first: the conditional delete below reads the whole collection on the
-	// embedded database, so it is sent only when this key's window may be over.
+	// Count first, by _id: one command in the usual case. Only a window found over is restarted,
+	// with a conditional delete (a read of the whole collection on the embedded database, so it
+	// is sent only then) and the count again.
+	var raw bson.Raw
+	if err := increment(ctx, coll, key, field, now, window, &raw); err != nil {
+		return err
+	}
 	var cur struct {
 		WindowStart time.Time `bson:"windowStart"`
 		LockedUntil time.Time `bson:"lockedUntil"`
 	}
-	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&cur)
-	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+	if err := bson.Unmarshal(raw, &cur); err != nil {
 		return err
 	}
-	if errors.Is(err, mongo.ErrNoDocuments) || cur.WindowStart.After(now.Add(-window)) || cur.LockedUntil.After(now) {
-		return increment(ctx, coll, key, field, now, window, out)
+	if cur.WindowStart.After(now.Add(-window)) || cur.LockedUntil.After(now) {
+		return bson.Unmarshal(raw, out)
 	}
-	_, err = coll.DeleteOne(ctx, bson.D{
+	_, err := coll.DeleteOne(ctx, bson.D{
 		{Key: "_id", Value: key},
 		{Key: "windowStart", Value: bson.D{{Key: "$lte", Value: now.Add(-window)}}},
 		{Key: "$or", Value: bson.A{
