@@ -90,6 +90,7 @@ func (w *listenWatch) Write(p []byte) (int, error) {
 }
 
 func TestRunServesShutsDownCleanlyAndKeepsData(t *testing.T) {
+	t.Parallel()
 	dataDir := t.TempDir()
 	base, stop := startRun(t, dataDir)
 
@@ -225,6 +226,7 @@ func reachable(host net.IP, port string) bool {
 // TestDevelopmentListensOnLoopbackOnly: /dev/mailbox shows working reset links, so a
 // development shop must not be reachable from the network unless HOST says so.
 func TestDevelopmentListensOnLoopbackOnly(t *testing.T) {
+	t.Parallel()
 	lan := nonLoopbackAddr(t)
 	base, stop := startRunWith(t, map[string]string{"DATA_DIR": t.TempDir()})
 	u, _ := url.Parse(base)

@@ -60,6 +60,7 @@ func startExpress(t *testing.T, shop *apptest.Shop) *expressApp {
 		"SESSION_SECRET="+strings.Join(shop.Config.SessionSecrets, ","),
 		"SESSION_NAME="+shop.Config.SessionName,
 		"PORT=0",
+		"BCRYPT_COST=4", // bcrypt's lowest cost, as apptest.Config gives Gin Shop
 	)
 	if dir := shop.Config.NodeAppPublicDir; dir != "" {
 		cmd.Env = append(cmd.Env, "PUBLIC_DIR="+dir) // the folder Gin Shop was told
