@@ -13,10 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 	_ "modernc.org/sqlite" // the SQLite driver FerretDB itself uses; IndexIDs opens its files
 )
+
+// startMu serialises Start: the race detector caught two tests' servers starting at once.
+var startMu sync.Mutex
 
 // Server is a FerretDB v1 server (SQLite handler) running inside the app's process.
 type Server struct {
@@ -50,6 +54,8 @@ func Start(ctx context.Context, dir, addr string, logger *slog.Logger) (*Server,
 	quiet := slog.New(levelFilter{logger.Handler(), slog.LevelError}).With("component", "ferretdb")
 	// synchronous=NORMAL: in WAL mode, SQLite's recommended setting; a commit does not wait for
 	// the disk to flush (about 0.8 ms a write), and only a power loss may roll back the last ones.
+	startMu.Lock() // ferretdb.New sets FerretDB's package state: two servers start one at a time
+	defer startMu.Unlock()
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
