@@ -32,13 +32,9 @@ import (
 	"github.com/ginshop/ginshop/views"
 )
 
-// jobsFirstRun is when the periodic jobs first run after the shop starts (runJobs): after its
-// first pages, within the writer lease's first renewal interval.
-const jobsFirstRun = 3 * time.Second
-
-// catalogSnapshotEvery is how often the catalog in memory is saved for the next start, when it
-// changed (models/catalog_snapshot.go).
-const catalogSnapshotEvery = 30 * time.Second
+// catalogSnapshotEvery is how often the catalog in memory is compared with its saved snapshot
+// (in memory: free) and saved for the next start when it changed (models/catalog_snapshot.go).
+const catalogSnapshotEvery = 10 * time.Second
 
 // sweepEvery is how often expired sessions (where the server has no TTL index) and finished
 // throttle counters are deleted.
@@ -200,7 +196,7 @@ func (a *App) build(ctx context.Context) error {
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopBackground = stop
-	runJobs(bg, a.Logger, jobsFirstRun, a.jobs(!ttl))
+	runJobs(bg, a.Logger, a.jobs(!ttl))
 	// The options sandbox's store has a client of its own, so its command monitor shows a
 	// student the sandbox's commands and nothing of the shop's.
 	sandboxDB, err := a.DB.Monitored(sandbox.Monitor())

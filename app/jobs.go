@@ -22,14 +22,13 @@ type job struct {
 }
 
 // runJobs starts each job in its own goroutine until ctx is done: a job with an interval runs
-// first after firstAfter (or when woken), then every job.every and whenever woken; a job with a
-// gap waits its gap before each run.
-// Nothing runs before the shop serves: on a large shop a sweeper's first pass reads a whole
-// collection (100,000 sessions take seconds on the embedded database), and the first page must
-// not wait for it nor share the CPU with it. Every run is logged alike: a failure as a warning
-// (tried again at the next tick), work done at Info, nothing when there was nothing to do. Like
-// miniflux's scheduler.
-func runJobs(ctx context.Context, logger *slog.Logger, firstAfter time.Duration, jobs []job) {
+// every job.every, and whenever woken; a job with a gap waits its gap before each run. Nothing
+// runs at start: on a large shop a sweeper's pass reads a whole collection (100,000 sessions
+// take seconds on the embedded database), and the first pages must not wait for it nor share
+// the CPU with it; what expired meanwhile is refused when read anyway. Every run is logged
+// alike: a failure as a warning (tried again at the next tick), work done at Info, nothing when
+// there was nothing to do. Like miniflux's scheduler.
+func runJobs(ctx context.Context, logger *slog.Logger, jobs []job) {
 	run := func(j job) {
 		n, err := j.run(database.Background(ctx))
 		switch {
@@ -51,13 +50,6 @@ func runJobs(ctx context.Context, logger *slog.Logger, firstAfter time.Duration,
 					}
 				}
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(firstAfter):
-			case <-j.wake:
-			}
-			run(j)
 			t := time.NewTicker(j.every)
 			defer t.Stop()
 			for {

@@ -647,12 +647,14 @@ func TestDeadDatabaseIsUnavailable(t *testing.T) {
 		if d := time.Since(began); d > 9*time.Second {
 			t.Errorf("failing took %v", d)
 		}
-		// The first answer is what decides the 503: it must come within about a second.
+		// The first answer is what decides the 503: it is bounded by OpTimeout, not by the
+		// driver's 30 s server selection. The bound is loose (a loaded machine stretches 300 ms),
+		// but far below 30 s.
 		began = time.Now()
 		if _, err := store.load(request(signed), httptest.NewRecorder(), nil); !errors.Is(err, ErrUnavailable) {
 			t.Errorf("load: %v", err)
 		}
-		if d := time.Since(began); d > time.Second {
+		if d := time.Since(began); d > 5*time.Second {
 			t.Errorf("load took %v with OpTimeout 300ms", d)
 		}
 	}
