@@ -1,9 +1,12 @@
 package models
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -16,8 +19,8 @@ import (
 // the first page would wait for it. So the cache is also kept, a few documents in all, in the
 // catalogSnapshots collection:
 //   - each part is {_id: "products.<n>", snapshot, version, parts, readAt, took, data}, data being
-//     up to snapshotPartBytes of products as one BSON binary value, which the server stores and
-//     sends without looking inside;
+//     up to snapshotPartBytes of products as BSON, compressed (deflate), in one binary value that
+//     the server stores and sends without looking inside;
 //   - a periodic job saves the copy in memory when its version differs from the saved one's
 //     (SaveCatalogSnapshot); part 0 is written last, so a reader that finds every part with part
 //     0's snapshot id has a whole one;
@@ -69,8 +72,12 @@ func readSnapshot(ctx context.Context, snapshots *mongo.Collection, v int64, gen
 		} else if part.Snapshot != head.Snapshot {
 			return nil, nil // being saved right now: part 0 is not this one's yet
 		}
+		raw, err := io.ReadAll(flate.NewReader(bytes.NewReader(part.Data.Data)))
+		if err != nil {
+			return nil, fmt.Errorf("catalog snapshot part %d: %w", n, err)
+		}
 		var data snapshotData
-		if err := bson.Unmarshal(part.Data.Data, &data); err != nil {
+		if err := bson.Unmarshal(raw, &data); err != nil {
 			return nil, fmt.Errorf("catalog snapshot part %d: %w", n, err)
 		}
 		products = append(products, data.Products...)
@@ -125,7 +132,7 @@ func writeSnapshot(ctx context.Context, snapshots *mongo.Collection, cat *catalo
 	}
 	id := bson.NewObjectID()
 	for n := len(parts) - 1; n >= 0; n-- {
-		data, err := bson.Marshal(snapshotData{Products: parts[n]})
+		data, err := deflate(snapshotData{Products: parts[n]})
 		if err != nil {
 			return err
 		}
@@ -136,4 +143,25 @@ func writeSnapshot(ctx context.Context, snapshots *mongo.Collection, cat *catalo
 		}
 	}
 	return nil
+}
+
+// deflate is v as BSON, compressed: the server's cost of storing and sending a part grows with
+// its bytes (FerretDB keeps binary values as base64 in JSON), and product text compresses well.
+func deflate(v any) ([]byte, error) {
+	data, err := bson.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	w, err := flate.NewWriter(&buf, flate.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(data); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
