@@ -45,7 +45,7 @@ type snapshotPart struct {
 	Parts    int           `bson:"parts"`
 	ReadAt   time.Time     `bson:"readAt"`
 	TookMS   int64         `bson:"tookMs"`
-	Data     bson.Binary   `bson:"data"` // {p: [products]} as BSON
+	Data     bson.Binary   `bson:"data"` // {p: [products]} as BSON, deflated
 }
 
 type snapshotData struct {
