@@ -65,19 +65,11 @@ func run(o options) error {
 	if len(selected) == 0 {
 		return fmt.Errorf("no scenario matches -only %q", o.only)
 	}
-	scratch, err := os.MkdirTemp("", "shopload-*")
+	scratch, bin, cleanup, err := prepare(o, "shopload-*")
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		fmt.Fprintln(os.Stderr, "keeping", scratch)
-	} else {
-		defer os.RemoveAll(scratch)
-	}
-	bin, err := buildShop(scratch, o.binary)
-	if err != nil {
-		return err
-	}
+	defer cleanup()
 	mode := "embedded FerretDB (the default)"
 	if os.Getenv("MONGODB_URI") != "" {
 		mode = "MONGODB_URI=" + os.Getenv("MONGODB_URI")

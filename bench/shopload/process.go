@@ -157,6 +157,24 @@ func numCPU() int {
 }
 
 // buildShop returns binary, or builds the shop into dir when it is empty.
+// prepare makes the run's scratch directory (kept with -keep, else removed by cleanup) and the
+// shop binary to start.
+func prepare(o options, pattern string) (scratch, bin string, cleanup func(), err error) {
+	if scratch, err = os.MkdirTemp("", pattern); err != nil {
+		return "", "", nil, err
+	}
+	cleanup = func() { os.RemoveAll(scratch) }
+	if o.keep {
+		fmt.Fprintln(os.Stderr, "keeping", scratch)
+		cleanup = func() {}
+	}
+	if bin, err = buildShop(scratch, o.binary); err != nil {
+		cleanup()
+		return "", "", nil, err
+	}
+	return scratch, bin, cleanup, nil
+}
+
 func buildShop(dir, binary string) (string, error) {
 	if binary != "" {
 		return binary, nil
