@@ -37,6 +37,8 @@ import (
 //     asked for;
 //   - a product missing from the copy (made elsewhere since the last read) is still found by
 //     ByID, with one query by _id;
+//   - a restart's first read takes the saved snapshot instead, when no product write came after
+//     it (catalog_snapshot.go);
 //   - a catalog larger than maxCachedProducts is not cached: the pages query as the course does.
 //
 // Memory: one product costs its strings plus about 200 bytes (the Product value, its place in
