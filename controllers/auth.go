@@ -1,7 +1,6 @@
 package controllers
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"path"
@@ -48,23 +47,22 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 		ctl.loginFailed(c, email, next)
 		return
 	}
-	attempt, ok := ctl.countLoginAttempt(c, email, next)
-	if !ok {
+	now := time.Now()
+	check, err := ctl.checkLogin(c.Request.Context(), email, c.ClientIP(), now)
+	if err != nil {
+		ctl.fail(c, err)
 		return
 	}
-
-	user, err := ctl.Models.Users.ByEmail(c.Request.Context(), email)
-	if err != nil && !errors.Is(err, models.ErrNotFound) {
-		ctl.fail(c, err)
+	if ctl.refuseLogin(c, check, now, email, next) {
 		return
 	}
 	// bcrypt reads only the first 72 bytes, so a longer password would match on its prefix;
 	// signup refuses such passwords, and login treats them as wrong (compared against the dummy
-	// hash, so the answer takes the usual time).
-	tooLong := len(password) > maxPasswordBytes
+	// hash, so the answer takes the usual time). So is an email no account has.
+	user := check.user
 	hash := user.Password
-	if err != nil || tooLong {
-		hash = "" // compared with the dummy hash: the same time, never a match
+	if len(password) > maxPasswordBytes {
+		hash = ""
 	}
 	matches, err := ctl.Passwords.Matches(c.Request.Context(), hash, password)
 	if err != nil {
@@ -72,19 +70,14 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 		return
 	}
 	if !matches || user.ID.IsZero() {
-		if err := ctl.Models.LoginAttempts.Failed(c.Request.Context(), attempt, time.Now()); err != nil {
+		if err := ctl.Models.LoginAttempts.Failed(c.Request.Context(), check.attempt, now); err != nil {
 			ctl.fail(c, err)
 			return
 		}
 		ctl.loginFailed(c, email, next)
 		return
 	}
-	if err := ctl.Models.LoginAttempts.Reset(c.Request.Context(), email, c.ClientIP()); err != nil {
-		ctl.fail(c, err)
-		return
-	}
-	// A login that succeeds gives its count back: only failures add up against the address.
-	if err := ctl.Models.AddressLimits.Refund(c.Request.Context(), models.LoginsPerAddress, c.ClientIP()); err != nil {
+	if err := ctl.forgetFailures(c.Request.Context(), email, c.ClientIP()); err != nil {
 		ctl.fail(c, err)
 		return
 	}
