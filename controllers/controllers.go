@@ -48,4 +48,6 @@ type Controllers struct {
 	// DatabaseURI is where mongosh reaches this shop's database, as the server really listens
 	// (the embedded one moves off 27017 when that port is taken); credentials left out.
 	DatabaseURI string
+
+	highlighted highlightedSources // the lesson pages' code, highlighted once
 }

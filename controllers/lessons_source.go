@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 
 	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
 	"github.com/alecthomas/chroma/v2/lexers"
@@ -120,9 +121,40 @@ func receiverName(e ast.Expr) string {
 	return ""
 }
 
-// snippet cuts sn's lines out of the embedded source. A snippet that names a missing file,
-// function or line is an error: the page must never show code that is not in this build.
+// highlightedSources keeps what the lesson pages highlighted: the sources are embedded in the
+// binary and never change while it runs, and chroma takes milliseconds a file. Its size is
+// bounded by the build: each embedded .go file and each lesson step's snippet at most once
+// (about 3 × the file's bytes of HTML; under 5 MB if every file is shown).
+type highlightedSources struct {
+	files    sync.Map // file name → highlightedFile
+	snippets sync.Map // sourceSnippet.key() → shownSnippet
+}
+
+type highlightedFile struct {
+	funcs []goFunc
+	code  template.HTML
+}
+
+func (sn sourceSnippet) key() string {
+	return sn.File + "\x00" + sn.Func + "\x00" + strings.Join(sn.Lines, "\x00")
+}
+
+// snippet is sn cut out of the embedded source and highlighted (once: highlightedSources).
 func (ctl *Controllers) snippet(sn sourceSnippet) (shownSnippet, error) {
+	if done, ok := ctl.highlighted.snippets.Load(sn.key()); ok {
+		return done.(shownSnippet), nil
+	}
+	shown, err := ctl.cutSnippet(sn)
+	if err != nil {
+		return shownSnippet{}, err
+	}
+	ctl.highlighted.snippets.Store(sn.key(), shown)
+	return shown, nil
+}
+
+// cutSnippet cuts sn's lines out of the embedded source. A snippet that names a missing file,
+// function or line is an error: the page must never show code that is not in this build.
+func (ctl *Controllers) cutSnippet(sn sourceSnippet) (shownSnippet, error) {
 	src, err := ctl.readSource(sn.File)
 	if err != nil {
 		return shownSnippet{}, fmt.Errorf("lesson snippet %s: %w", sn.File, err)
@@ -210,7 +242,7 @@ type sourceData struct {
 // it and marks it (CSS :target).
 func (ctl *Controllers) GetLessonSource(c *gin.Context) {
 	file := strings.TrimPrefix(c.Param("file"), "/")
-	src, err := ctl.readSource(file)
+	shown, err := ctl.highlightedFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		ctl.NotFound(c)
 		return
@@ -219,18 +251,30 @@ func (ctl *Controllers) GetLessonSource(c *gin.Context) {
 		ctl.fail(c, err)
 		return
 	}
+	data := sourceData{Page: ctl.page(c, file, "/lessons/source"), File: file, Funcs: shown.funcs, Code: shown.code}
+	ctl.render(c, http.StatusOK, "lessons/source", data)
+}
+
+// highlightedFile is the embedded file, highlighted (once: highlightedSources), and its functions.
+func (ctl *Controllers) highlightedFile(file string) (highlightedFile, error) {
+	if done, ok := ctl.highlighted.files.Load(file); ok {
+		return done.(highlightedFile), nil
+	}
+	src, err := ctl.readSource(file)
+	if err != nil {
+		return highlightedFile{}, err
+	}
 	funcs, err := funcsOf(file, src)
 	if err != nil {
-		ctl.fail(c, err)
-		return
+		return highlightedFile{}, err
 	}
 	code, err := highlightFile(string(src), funcs)
 	if err != nil {
-		ctl.fail(c, err)
-		return
+		return highlightedFile{}, err
 	}
-	data := sourceData{Page: ctl.page(c, file, "/lessons/source"), File: file, Funcs: funcs, Code: code}
-	ctl.render(c, http.StatusOK, "lessons/source", data)
+	shown := highlightedFile{funcs: funcs, code: code}
+	ctl.highlighted.files.Store(file, shown)
+	return shown, nil
 }
 
 // highlightFile highlights src in pieces: the code between functions, and each function in a
