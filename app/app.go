@@ -141,6 +141,8 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Every shop page needs the catalog: its read starts now, while the rest starts up.
+	go a.Models.Products.WarmCatalog(ctx)
 
 	secrets := a.Config.SessionSecrets
 	if len(secrets) == 0 {

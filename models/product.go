@@ -129,6 +129,11 @@ func (m *ProductModel) Any(ctx context.Context) (bool, error) {
 	return err == nil, err
 }
 
+// WarmCatalog reads the catalog (on a restart, its snapshot) ahead of the first page, which
+// then waits for this read instead of starting its own. An error only means that the first
+// page reads it again.
+func (m *ProductModel) WarmCatalog(ctx context.Context) { _, _ = m.catalog.get(ctx, m.source) }
+
 // InvalidateCatalog makes the next page read the catalog from the database. The model calls it
 // after its own writes; a test that writes products behind the app's back calls it too (another
 // instance's write would show within a second without it).
