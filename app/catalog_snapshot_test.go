@@ -121,3 +121,34 @@ func TestRestartAfterAProductWriteReadsTheCatalog(t *testing.T) {
 		t.Error("the first page did not read the products collection: an outdated snapshot was used")
 	}
 }
+
+// TestSnapshotOfAnEarlierBuildIsReadNeverAndReplaced: a snapshot without the codec this build
+// writes (an earlier build's deflated one) is not decoded: the start reads the catalog, and the
+// next save replaces the snapshot although its version is the current one.
+func TestSnapshotOfAnEarlierBuildIsReadNeverAndReplaced(t *testing.T) {
+	t.Parallel()
+	a := apptest.StartDefault(t)
+	s := newShopper(t, a, "earlier@example.com")
+	s.addProduct("Kept Lamp", "10")
+	if n, err := a.Models.Products.SaveCatalogSnapshot(context.Background()); err != nil || n != 1 {
+		t.Fatalf("SaveCatalogSnapshot = %d, %v; want a snapshot saved", n, err)
+	}
+	snapshots := a.DB.Database.Collection(database.CatalogSnapshots)
+	if _, err := snapshots.UpdateMany(context.Background(), bson.D{}, bson.D{{Key: "$unset", Value: bson.D{{Key: "codec", Value: ""}}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	reads := &productReads{}
+	reads.from.Store(true)
+	b := restart(t, a, reads.option())
+	mustContain(t, b.Client(t).Get("/products?page=2").Body, "Kept Lamp")
+	if reads.count() == 0 {
+		t.Error("the products collection was not read: the earlier build's snapshot was used")
+	}
+	if n, err := b.Models.Products.SaveCatalogSnapshot(context.Background()); err != nil || n != 1 {
+		t.Errorf("SaveCatalogSnapshot after the restart = %d, %v; want the earlier snapshot replaced", n, err)
+	}
+	if n, err := b.DB.Database.Collection(database.CatalogSnapshots).CountDocuments(context.Background(), bson.D{{Key: "codec", Value: "zstd"}}); err != nil || n == 0 {
+		t.Errorf("snapshot parts with this build's codec: %d, %v", n, err)
+	}
+}
