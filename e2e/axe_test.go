@@ -63,12 +63,14 @@ func (j *journey) axeCheck(axe, what string) {
 // validation error, and on the lab's and the sandbox's panels that follow an action. Any
 // violation fails.
 func TestEveryPageHasNoAxeViolations(t *testing.T) {
+	t.Parallel()
 	axe := axeSource(t)
 	for _, width := range []struct {
 		name string
 		w, h int64
 	}{{"1280", desktopWidth, desktopHeight}, {"390", 390, 844}} {
 		t.Run("anonymous at "+width.name, func(t *testing.T) {
+			t.Parallel()
 			j := startJourney(t)
 			j.viewport(width.w, width.h)
 			for _, p := range []string{"/", "/products", "/products/" + demoProductID(t, j), "/login", "/signup", "/reset",
@@ -101,6 +103,7 @@ func TestEveryPageHasNoAxeViolations(t *testing.T) {
 			j.axeCheck(axe, "/login with an error")
 		})
 		t.Run("logged in at "+width.name, func(t *testing.T) {
+			t.Parallel()
 			j := startJourney(t)
 			j.viewport(width.w, width.h)
 			product := demoProductID(t, j)

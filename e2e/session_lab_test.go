@@ -23,6 +23,7 @@ import (
 // has no session yet, the page's forms create it, and a value set through the form is in the
 // document when the page comes back.
 func TestSessionLabSetValueShowsItInTheDocument(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 	j.openOK("/lessons")
 	j.expectNav(navAnonymous...)
@@ -63,6 +64,7 @@ func TestSessionLabSetValueShowsItInTheDocument(t *testing.T) {
 // seconds here instead of one, so the page after the redirect comes before the value even on a
 // loaded machine.
 func TestSessionLabRedirectFirstShowsTheValueAfterReload(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.SlowStoreDelay = 5 * time.Second
 	j := startJourneyWith(t, cfg)
@@ -80,6 +82,7 @@ func TestSessionLabRedirectFirstShowsTheValueAfterReload(t *testing.T) {
 // TestSessionLabForgetCookieOrphansAndDestroyDeletes: forgetting the cookie leaves the document
 // behind, named on the next page; destroying deletes the (new) session's document.
 func TestSessionLabForgetCookieOrphansAndDestroyDeletes(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 	j.openOK("/lessons/session")
 	j.setLessonValue("first", "1", false) // viewing stores nothing: a value starts the session
@@ -114,6 +117,7 @@ func TestSessionLabForgetCookieOrphansAndDestroyDeletes(t *testing.T) {
 // TestSessionLabMemoryStoreWritesNothingToMongoDB: with SESSION_STORE=memory the lab works and
 // says where the session is, and the sessions collection stays empty.
 func TestSessionLabMemoryStoreWritesNothingToMongoDB(t *testing.T) {
+	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.SessionStore = config.SessionStoreMemory
 	j := startJourneyWith(t, cfg)
