@@ -72,24 +72,38 @@ func (j *journey) axeCheck(what string) {
 // anonymous and logged in, at 1280 and 390 px wide, on the lab and the login form showing a
 // validation error, and on the lab's and the sandbox's panels that follow an action. Any
 // violation fails.
+//
+// The test itself is not parallel, its subtests are: they are the package's longest journeys,
+// and a test that is not parallel runs (subtests and all) before the package's parallel tests
+// start, which Go starts in no fixed order. So they run first, beside one another, instead of
+// one of them starting last and keeping the package waiting alone.
 func TestEveryPageHasNoAxeViolations(t *testing.T) {
-	t.Parallel()
 	axe := axeSource(t)
 	for _, width := range []struct {
 		name string
 		w, h int64
 	}{{"1280", desktopWidth, desktopHeight}, {"390", 390, 844}} {
-		t.Run("anonymous at "+width.name, func(t *testing.T) {
+		// A journey of its own for each group of pages, so that no one of them is much longer
+		// than the package's other journeys.
+		axeJourney := func(t *testing.T) *journey {
+			t.Helper()
 			t.Parallel()
 			j := startJourney(t)
 			j.withAxe(axe)
 			j.viewport(width.w, width.h)
+			return j
+		}
+		t.Run("anonymous at "+width.name, func(t *testing.T) {
+			j := axeJourney(t)
 			for _, p := range []string{"/", "/products", "/products/" + demoProductID(t, j), "/login", "/signup", "/reset",
 				"/lessons", "/lessons/cookie", "/lessons/session", "/lessons/options", "/lessons/course", "/lessons/source/controllers/render.go#redirect",
 				"/no-such-page"} {
 				j.open(p)
 				j.axeCheck(p)
 			}
+		})
+		t.Run("errors and panels at "+width.name, func(t *testing.T) {
+			j := axeJourney(t)
 			// Validation errors: the lab's form and the login form.
 			j.openOK("/lessons/session")
 			j.fill("#key", "not a key")
@@ -114,10 +128,7 @@ func TestEveryPageHasNoAxeViolations(t *testing.T) {
 			j.axeCheck("/login with an error")
 		})
 		t.Run("logged in at "+width.name, func(t *testing.T) {
-			t.Parallel()
-			j := startJourney(t)
-			j.withAxe(axe)
-			j.viewport(width.w, width.h)
+			j := axeJourney(t)
 			product := demoProductID(t, j)
 			j.login(models.DemoEmail, models.DemoPassword)
 			for _, p := range []string{"/", "/cart", "/orders", "/checkout", "/admin/add-product", "/admin/products",
