@@ -16,6 +16,7 @@ var (
 // Journey 6: log in through the form, log out: the navigation changes back, and Back plus Reload
 // on a page that needs a login lands on /login instead of showing it again.
 func TestLogoutChangesTheNavAndGuardsBackAndReload(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 	j.login(models.DemoEmail, models.DemoPassword)
 	j.expectNav(navLoggedIn...)

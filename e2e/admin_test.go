@@ -24,6 +24,7 @@ const uploadWidth, uploadHeight = 64, 48
 // Journey 4: add a product with an image chosen in the file input, see it in the shop with that
 // image, change its price, and delete it with the async button (the card goes without a reload).
 func TestAdminAddsEditsAndDeletesAProduct(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 	j.login(models.DemoEmail, models.DemoPassword)
 	const title = "Browser Test Lamp"
@@ -101,6 +102,7 @@ func TestAdminAddsEditsAndDeletesAProduct(t *testing.T) {
 // Journey 5: a product form with a short title and a bad price comes back with the message, the
 // fields marked with red borders and every typed value still in place.
 func TestProductFormShowsValidationErrors(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 	j.login(models.DemoEmail, models.DemoPassword)
 	const description = "Typed once, kept after every error."

@@ -14,6 +14,7 @@ import (
 // Journey 1: an anonymous visitor browses the catalogue page by page and opens a product; the
 // shop keeps nothing about them (no cookie in the browser, no session in the database).
 func TestAnonymousVisitorBrowsesWithoutASession(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 
 	j.openOK("/")

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -66,8 +67,20 @@ func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
 }
 
+// journeysAtOnce is how many journeys run at once (t.Parallel) unless -parallel says otherwise,
+// instead of apptest's 8. Unlike app/'s tests, a journey keeps a CPU busy (the browser, its
+// shop under -race, the test): measured on a shared 2-core machine, 2 or 3 at once finish in the
+// same time, 4 no sooner and with up to 15% more CPU; 3 leaves room for a journey that waits.
+const journeysAtOnce = 3
+
 // runTests starts the browser around apptest.Run (one embedded FerretDB for the package).
 func runTests(m *testing.M) int {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		_ = flag.Set("test.parallel", strconv.Itoa(journeysAtOnce))
+	}
 	stop := startBrowser()
 	defer stop()
 	return apptest.Run(m)

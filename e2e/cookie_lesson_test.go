@@ -12,6 +12,7 @@ import (
 // browser (through the DevTools protocol, as a visitor would in the developer tools), the page
 // believes the edited value: the reason a cookie must never decide who is logged in.
 func TestCookieLessonBelievesAnEditedCookie(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 
 	j.openOK("/lessons/cookie")

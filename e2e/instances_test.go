@@ -15,6 +15,7 @@ import (
 // with MONGODB_URI), the visitor moved from one to the other between steps as a load balancer
 // would. Browsers do not keep cookies per port, so both instances get the session cookie.
 func TestJourneySwitchesInstanceBetweenSteps(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 	a := j.shop
 	b := apptest.StartBeside(t, a)

@@ -23,6 +23,7 @@ func (j *journey) expectTicked(want ...string) {
 // "Do it" link, pressing the pages' own buttons, and sees every tick appear; "Start again"
 // clears them.
 func TestLessonJourneyTicksEveryStep(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 	j.expectTicked()
 
@@ -100,6 +101,7 @@ func apart(a, b box) float64 {
 // with a gap, the forms on the text column, headers and JSON not cut inside a token (at 1280 and
 // 390 px).
 func TestLessonFormsLineUpAndTokensStayWhole(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 	j.openOK("/lessons/session")
 	j.setLessonValue("color", "blue", false) // a stored session: the lab shows its document

@@ -18,6 +18,7 @@ const (
 // Journey 8: at 375px the navigation folds into a drawer: the Menu button opens it, the backdrop
 // closes it, and each of its links leads to its page.
 func TestMobileMenuOpensTheDrawer(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 	j.phone()
 	j.openOK("/")

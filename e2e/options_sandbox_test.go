@@ -15,6 +15,7 @@ import (
 // TestOptionsSandboxRaceLosesTheValueOnlyWithResaveTrue runs the race with resave: true (the
 // reader's write-back wins) and then with resave: false (the value survives), on MongoDB.
 func TestOptionsSandboxRaceLosesTheValueOnlyWithResaveTrue(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 	j.openOK("/lessons/options")
 
@@ -68,6 +69,7 @@ func (j *journey) raceWith(resave string) {
 // the race with resave: true, scrolled to the two requests and the verdict. It always takes and
 // checks it; -update-screenshots writes it (see screenshots_test.go).
 func TestOptionsSandboxScreenshot(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 	j.openOK("/lessons/options")
 	j.raceWith("true")

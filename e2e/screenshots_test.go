@@ -20,6 +20,7 @@ const screenshotDir = "../docs/screenshots"
 //
 //	go test ./e2e -run TestScreenshots -update-screenshots
 func TestScreenshots(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 	shots := map[string][]byte{}
 

@@ -14,6 +14,7 @@ import (
 // Journey 3: put two products in the cart (one twice), delete a third, check out, order; the
 // orders page lists the order and its invoice link answers a PDF.
 func TestCartCheckoutOrderAndInvoice(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 	j.login(models.DemoEmail, models.DemoPassword)
 

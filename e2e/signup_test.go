@@ -12,6 +12,7 @@ import (
 // with the new account: the navigation grows, and the session cookie the browser keeps is
 // HttpOnly and SameSite=Lax (read from the browser's cookie store: document.cookie cannot see it).
 func TestSignupWelcomeMailAndLogin(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 	const email, password = "new.shopper@example.com", "correct horse 42"
 

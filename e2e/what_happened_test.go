@@ -21,6 +21,7 @@ func (j *journey) requestTexts() []string {
 // carries the new connect.sid, shortened, after an insert), forget the cookie (the orphan is
 // looked up and still there), destroy (the lookup finds no document).
 func TestWhatJustHappenedShowsTheCookieCommandsAndTheEndedSession(t *testing.T) {
+	t.Parallel()
 	j := startJourney(t)
 	j.openOK("/lessons/session")
 	if reqs := j.requestTexts(); len(reqs) != 1 || !strings.HasPrefix(reqs[0], "GET /lessons/session") {
