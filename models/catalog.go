@@ -121,6 +121,13 @@ func (c *catalogCache) get(ctx context.Context, src catalogSource) (*catalog, er
 	}
 }
 
+// check runs refresh on the current copy now, or waits for the read or check under way.
+func (c *catalogCache) check(ctx context.Context, src catalogSource) {
+	if cat := c.current.Load(); cat != nil {
+		<-c.loads.DoChan("catalog", func() (any, error) { return c.refresh(ctx, src, cat) })
+	}
+}
+
 // refresh reads the copy again if the version changed (another instance wrote a product) or the
 // copy is older than its gap, max(catalogFresh, reloadFactor × its read's duration), which is
 // how writes that bump no version (the Node app's, mongosh's) show; otherwise it only notes that
@@ -160,6 +167,7 @@ func (c *catalogCache) load(ctx context.Context, src catalogSource) (*catalog, e
 	if c.current.Load() == nil && c.snapshotTried.CompareAndSwap(false, true) {
 		// An unreadable snapshot is only a slower start: the catalog is read below.
 		if cat, err := readSnapshot(ctx, src.snapshots, v, gen); err == nil && cat != nil {
+			cat.checkedAt = start // its version is v: the products version when this read began
 			c.savedVersion.Store(v)
 			c.mu.Lock()
 			defer c.mu.Unlock()

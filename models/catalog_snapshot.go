@@ -28,7 +28,8 @@ import (
 //     copy: exactly what this or another instance had after the last product write any of them
 //     made. Writes that bump no version (the Node app's) are caught the way a running shop
 //     catches them: the copy keeps its readAt, so it is read again once older than its gap,
-//     which for a snapshot taken before the restart is at the first page's background check.
+//     which for a snapshot taken before the restart is at the start's check, right after it
+//     was read (ProductModel.WarmCatalog).
 //
 // A snapshot of an older version, or in another codec (a deflated one of an earlier build), is
 // never used: the start reads the catalog as before.
@@ -100,7 +101,7 @@ func readSnapshot(ctx context.Context, snapshots *mongo.Collection, v int64, gen
 		return nil, nil
 	}
 	cat.version, cat.readAt, cat.took = v, head.ReadAt, time.Duration(head.TookMS)*time.Millisecond
-	return cat, nil // checkedAt zero: the first page checks it in the background
+	return cat, nil
 }
 
 // readSnapshotPart reads part n; a part that is missing or in another codec is nil.

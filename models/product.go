@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ginshop/ginshop/database"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -130,9 +131,16 @@ func (m *ProductModel) Any(ctx context.Context) (bool, error) {
 }
 
 // WarmCatalog reads the catalog (on a restart, its snapshot) ahead of the first page, which
-// then waits for this read instead of starting its own. An error only means that the first
-// page reads it again.
-func (m *ProductModel) WarmCatalog(ctx context.Context) { _, _ = m.catalog.get(ctx, m.source) }
+// then waits for this read instead of starting its own; then it checks the copy at once, in the
+// background, as a page would a second later: a snapshot keeps the time its copy was read, so
+// what the Node app wrote while this process was down is read now, during the start, not
+// while the first visitors browse. An error only means that the first page reads it again.
+func (m *ProductModel) WarmCatalog(ctx context.Context) {
+	if _, err := m.catalog.get(ctx, m.source); err != nil {
+		return
+	}
+	m.catalog.check(database.Background(ctx), m.source)
+}
 
 // InvalidateCatalog makes the next page read the catalog from the database. The model calls it
 // after its own writes; a test that writes products behind the app's back calls it too (another
