@@ -48,7 +48,7 @@ func Main(m *testing.M) {
 func Run(m *testing.M) int { return runMain(m) }
 
 func runMain(m *testing.M) int {
-	runMoreInParallel()
+	DefaultParallel(parallelTests)
 	dir, err := os.MkdirTemp("", "ginshop-test-*")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -69,12 +69,14 @@ func runMain(m *testing.M) int {
 // for a database in another process, for a browser, or for a shop's timer.
 const parallelTests = 8
 
-func runMoreInParallel() {
+// DefaultParallel makes n t.Parallel tests run at once unless the command line's -parallel says
+// otherwise; the first call decides (a TestMain may call it before Run with its own n).
+func DefaultParallel(n int) {
 	flag.Parse()
 	set := false
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
 	if !set {
-		_ = flag.Set("test.parallel", strconv.Itoa(parallelTests))
+		_ = flag.Set("test.parallel", strconv.Itoa(n))
 	}
 }
 

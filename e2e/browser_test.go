@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -75,12 +74,7 @@ const journeysAtOnce = 3
 
 // runTests starts the browser around apptest.Run (one embedded FerretDB for the package).
 func runTests(m *testing.M) int {
-	flag.Parse()
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
-		_ = flag.Set("test.parallel", strconv.Itoa(journeysAtOnce))
-	}
+	apptest.DefaultParallel(journeysAtOnce)
 	stop := startBrowser()
 	defer stop()
 	return apptest.Run(m)
