@@ -109,15 +109,22 @@ func (c *catalogCache) get(ctx context.Context, src catalogSource) (*catalog, er
 		}
 		return cat, nil
 	}
-	ch := c.loads.DoChan("catalog", func() (any, error) { return c.load(ctx, src) })
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
+	for again := false; ; again = true {
+		ch := c.loads.DoChan("catalog", func() (any, error) { return c.load(ctx, src) })
+		select {
+		case r := <-ch:
+			if r.Err != nil {
+				return nil, r.Err
+			}
+			// A read that began before a write of this instance (or an invalidation) may miss
+			// it, and a request that came after the write may have joined it (the start's
+			// read, say): that request waits for a read that begins after the write.
+			if cat := r.Val.(*catalog); cat.gen == c.gen.Load() || again {
+				return cat, nil
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		return r.Val.(*catalog), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
 }
 
