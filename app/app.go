@@ -141,8 +141,11 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Every shop page needs the catalog: its read starts now, while the rest starts up.
-	go a.Models.Products.WarmCatalog(ctx)
+	// Background work lives until Close; the catalog's read is the first of it: every shop page
+	// needs the catalog, so its read starts now, while the rest starts up.
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopBackground = stop
+	go a.Models.Products.WarmCatalog(bg)
 
 	secrets := a.Config.SessionSecrets
 	if len(secrets) == 0 {
@@ -196,8 +199,6 @@ func (a *App) build(ctx context.Context) error {
 	if err := a.shareImagesWithNodeApp(ctx, images); err != nil {
 		return fmt.Errorf("NODE_APP_PUBLIC_DIR: %w", err)
 	}
-	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
-	a.stopBackground = stop
 	runJobs(bg, a.Logger, a.jobs(!ttl))
 	// The options sandbox's store has a client of its own, so its command monitor shows a
 	// student the sandbox's commands and nothing of the shop's.

@@ -64,7 +64,8 @@ type snapshotData struct {
 // readSnapshot returns the saved copy if its version is v, else nil.
 func readSnapshot(ctx context.Context, snapshots *mongo.Collection, v int64, gen uint64) (*catalog, error) {
 	head, err := readSnapshotPart(ctx, snapshots, 0)
-	if err != nil || head == nil || head.Version != v || head.Parts < 1 {
+	// maxCachedProducts fill a few dozen parts at most: a count beyond that is no snapshot of ours.
+	if err != nil || head == nil || head.Version != v || head.Parts < 1 || head.Parts > 1000 {
 		return nil, err
 	}
 	dec, err := zstd.NewReader(nil)
