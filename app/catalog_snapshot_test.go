@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/ginshop/ginshop/apptest"
 	"github.com/ginshop/ginshop/database"
+	"github.com/ginshop/ginshop/models"
 )
 
 // A restart's first page comes from the catalog's snapshot (models/catalog_snapshot.go) when it
@@ -22,14 +22,13 @@ import (
 // productReads counts the reads of the whole products collection (finds with a limit other
 // than 1, the catalog's) that the shop sends, not the jobs'.
 type productReads struct {
-	mu   sync.Mutex
-	n    int
-	from atomic.Bool // counting starts when the test says so
+	mu sync.Mutex
+	n  int
 }
 
 func (r *productReads) option() database.Option {
 	return database.WithMonitor(&event.CommandMonitor{Started: func(ctx context.Context, e *event.CommandStartedEvent) {
-		if !r.from.Load() || database.IsBackground(ctx) || e.CommandName != "find" {
+		if database.IsBackground(ctx) || e.CommandName != "find" {
 			return
 		}
 		if limit, ok := e.Command.Lookup("limit").AsInt64OK(); ok && limit == 1 {
@@ -50,8 +49,9 @@ func (r *productReads) count() int {
 }
 
 // restart closes a and starts another shop on its database, the way a restarted process
-// would: nothing of a's memory is left.
-func restart(t *testing.T, a *apptest.Shop, opts ...database.Option) *apptest.Shop {
+// would: nothing of a's memory is left. reads counts the new shop's catalog reads from its
+// start on (the start reads the catalog ahead of the first page).
+func restart(t *testing.T, a *apptest.Shop) (b *apptest.Shop, reads *productReads) {
 	t.Helper()
 	if err := a.Close(context.Background()); err != nil {
 		t.Fatal(err)
@@ -59,17 +59,26 @@ func restart(t *testing.T, a *apptest.Shop, opts ...database.Option) *apptest.Sh
 	cfg := a.Config
 	cfg.MongoURI = apptest.Embedded().URI(a.Config.MongoDB)
 	cfg.DataDir = t.TempDir()
-	return apptest.StartExternal(t, cfg, append(opts, database.SharedWriterForTests())...)
+	reads = &productReads{}
+	return apptest.StartExternal(t, cfg, reads.option(), database.SharedWriterForTests()), reads
+}
+
+// snapshotSaved is a shop with a shopper who added a product titled title, and the catalog's
+// snapshot saved.
+func snapshotSaved(t *testing.T, email, title string) (*apptest.Shop, *shopper, models.Product) {
+	t.Helper()
+	a := apptest.StartDefault(t)
+	s := newShopper(t, a, email)
+	p := s.addProduct(title, "10")
+	if n, err := a.Models.Products.SaveCatalogSnapshot(context.Background()); err != nil || n != 1 {
+		t.Fatalf("SaveCatalogSnapshot = %d, %v; want a snapshot saved", n, err)
+	}
+	return a, s, p
 }
 
 func TestRestartShowsTheSavedCatalogFirstThenWhatTheNodeAppAdded(t *testing.T) {
 	t.Parallel()
-	a := apptest.StartDefault(t)
-	s := newShopper(t, a, "snapshot@example.com")
-	s.addProduct("Saved Lamp", "10")
-	if n, err := a.Models.Products.SaveCatalogSnapshot(context.Background()); err != nil || n != 1 {
-		t.Fatalf("SaveCatalogSnapshot = %d, %v; want a snapshot saved", n, err)
-	}
+	a, s, _ := snapshotSaved(t, "snapshot@example.com", "Saved Lamp")
 	if n, _ := a.Models.Products.SaveCatalogSnapshot(context.Background()); n != 0 {
 		t.Error("an unchanged catalog was saved again")
 	}
@@ -81,10 +90,7 @@ func TestRestartShowsTheSavedCatalogFirstThenWhatTheNodeAppAdded(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Counted from the restart on: the start reads the catalog ahead of the first page.
-	reads := &productReads{}
-	reads.from.Store(true)
-	b := restart(t, a, reads.option())
+	b, reads := restart(t, a)
 	anon := b.Client(t)
 	first := anon.Get("/products?page=2")
 	apptest.ExpectStatus(t, first, http.StatusOK)
@@ -101,19 +107,12 @@ func TestRestartShowsTheSavedCatalogFirstThenWhatTheNodeAppAdded(t *testing.T) {
 
 func TestRestartAfterAProductWriteReadsTheCatalog(t *testing.T) {
 	t.Parallel()
-	a := apptest.StartDefault(t)
-	s := newShopper(t, a, "stale@example.com")
-	old := s.addProduct("Old Lamp", "10")
-	if n, err := a.Models.Products.SaveCatalogSnapshot(context.Background()); err != nil || n != 1 {
-		t.Fatalf("SaveCatalogSnapshot = %d, %v; want a snapshot saved", n, err)
-	}
+	a, s, old := snapshotSaved(t, "stale@example.com", "Old Lamp")
 	// Written after the snapshot, which now misses them: a new product, an edit, a delete.
 	s.addProduct("New Lamp", "11")
 	expectRedirect(t, s.post("/admin/delete-product", url.Values{"productId": {old.ID.Hex()}}), "/admin/products")
 
-	reads := &productReads{}
-	reads.from.Store(true)
-	b := restart(t, a, reads.option())
+	b, reads := restart(t, a)
 	page := b.Client(t).Get("/products?page=2")
 	mustContain(t, page.Body, "New Lamp")
 	mustNotContain(t, page.Body, "Old Lamp")
@@ -127,20 +126,13 @@ func TestRestartAfterAProductWriteReadsTheCatalog(t *testing.T) {
 // next save replaces the snapshot although its version is the current one.
 func TestSnapshotOfAnEarlierBuildIsReadNeverAndReplaced(t *testing.T) {
 	t.Parallel()
-	a := apptest.StartDefault(t)
-	s := newShopper(t, a, "earlier@example.com")
-	s.addProduct("Kept Lamp", "10")
-	if n, err := a.Models.Products.SaveCatalogSnapshot(context.Background()); err != nil || n != 1 {
-		t.Fatalf("SaveCatalogSnapshot = %d, %v; want a snapshot saved", n, err)
-	}
+	a, _, _ := snapshotSaved(t, "earlier@example.com", "Kept Lamp")
 	snapshots := a.DB.Database.Collection(database.CatalogSnapshots)
 	if _, err := snapshots.UpdateMany(context.Background(), bson.D{}, bson.D{{Key: "$unset", Value: bson.D{{Key: "codec", Value: ""}}}}); err != nil {
 		t.Fatal(err)
 	}
 
-	reads := &productReads{}
-	reads.from.Store(true)
-	b := restart(t, a, reads.option())
+	b, reads := restart(t, a)
 	mustContain(t, b.Client(t).Get("/products?page=2").Body, "Kept Lamp")
 	if reads.count() == 0 {
 		t.Error("the products collection was not read: the earlier build's snapshot was used")
