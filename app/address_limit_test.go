@@ -1,13 +1,17 @@
 package app_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"testing"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/ginshop/ginshop/apptest"
+	"github.com/ginshop/ginshop/database"
 	"github.com/ginshop/ginshop/models"
 )
 
@@ -58,6 +62,38 @@ func TestPasswordSprayingFromOneAddressIsLimited(t *testing.T) {
 
 	other := a.Client(t)
 	expectSeeOther(t, attemptLogin(t, other, models.DemoEmail, models.DemoPassword, "203.0.113.9"), "/")
+}
+
+// TestLoginsThatSucceedAreGivenBackToTheirAddress: an office behind one address logs in more
+// often than the address's limit of attempts. Only failures add up against an address: each
+// login that succeeds is given back (after its answer, controllers.refundAddressLater), so every
+// login goes through, and the failures that follow from the same address still meet the limit.
+func TestLoginsThatSucceedAreGivenBackToTheirAddress(t *testing.T) {
+	t.Parallel()
+	cfg := apptest.Config(t)
+	cfg.TrustedProxies = []string{"127.0.0.1"}
+	shop := cheapDemoHash(t, apptest.Start(t, cfg))
+	const office = "198.51.100.20"
+	for range models.MaxLoginsPerAddress + 5 {
+		expectSeeOther(t, attemptLogin(t, shop.Client(t), models.DemoEmail, models.DemoPassword, office), "/")
+	}
+	// The office's one counter document is back to no attempts once the last refund is in.
+	counters := shop.DB.Database.Collection(database.AddressLimits)
+	apptest.Eventually(t, "every successful login is given back to its address", func() bool {
+		var docs []struct {
+			Requests int `bson:"requests"`
+		}
+		cur, err := counters.Find(context.Background(), bson.D{})
+		if err != nil || cur.All(context.Background(), &docs) != nil {
+			t.Fatal("reading addressLimits:", err)
+		}
+		return len(docs) == 1 && docs[0].Requests == 0
+	})
+	for i := range models.MaxLoginsPerAddress {
+		res := attemptLogin(t, shop.Client(t), fmt.Sprintf("typo%d@example.com", i), models.DemoPassword, office)
+		apptest.ExpectStatus(t, res, http.StatusUnprocessableEntity)
+	}
+	expectTooManyFromAddress(t, attemptLogin(t, shop.Client(t), models.DemoEmail, models.DemoPassword, office))
 }
 
 // TestSignupsFromOneAddressAreLimited: one address makes accounts on both instances; beyond the

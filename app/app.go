@@ -96,6 +96,7 @@ type App struct {
 	Engine   *gin.Engine      // every route (tests list them)
 
 	stopBackground context.CancelFunc
+	controllers    *controllers.Controllers
 	nodeAppPublic  *os.Root // NODE_APP_PUBLIC_DIR, opened once; nil without it
 	sources        fs.FS
 	views          *views.Renderer // parsed by build unless WithViews gave them
@@ -223,6 +224,7 @@ func (a *App) build(ctx context.Context) error {
 		DatabaseURI: a.DB.URI,
 	}
 	ctl.NodeAppPublic = a.nodeAppPublic // nil unless NODE_APP_PUBLIC_DIR is set
+	a.controllers = ctl
 	engine, err := routes.New(routes.Deps{Config: a.Config, Controllers: ctl, Sessions: a.Sessions, Assets: assets, Logger: a.Logger,
 		DatabaseDeadline: a.DB.RequestContext})
 	if err != nil {
@@ -280,6 +282,9 @@ func (a *App) seedDemo(ctx context.Context) error {
 
 // Close stops background work and closes the database (and the embedded server) cleanly.
 func (a *App) Close(ctx context.Context) error {
+	if a.controllers != nil {
+		a.controllers.WaitAfterAnswer() // the answers' bookkeeping, before the database closes
+	}
 	if a.stopBackground != nil {
 		a.stopBackground()
 	}

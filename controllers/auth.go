@@ -77,11 +77,14 @@ func (ctl *Controllers) PostLogin(c *gin.Context) {
 		ctl.loginFailed(c, email, next)
 		return
 	}
-	if err := ctl.forgetFailures(c.Request.Context(), email, c.ClientIP()); err != nil {
+	// The pair's failures are forgotten before the answer: the user's next attempt must not
+	// meet them.
+	if err := ctl.Models.LoginAttempts.Reset(c.Request.Context(), email, c.ClientIP()); err != nil {
 		ctl.fail(c, err)
 		return
 	}
 	ctl.logIn(c, user, next)
+	ctl.refundAddressLater(c)
 }
 
 // logIn starts the user's session the course's way, with a new id:

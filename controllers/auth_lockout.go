@@ -92,12 +92,14 @@ func (ctl *Controllers) refuseLogin(c *gin.Context, check loginCheck, now time.T
 	return true
 }
 
-// forgetFailures is told of a successful login: the pair's failures are forgotten and the
-// address's count is given back (only failures add up against an address). The two writes go
-// out together.
-func (ctl *Controllers) forgetFailures(ctx context.Context, email, clientIP string) error {
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return ctl.Models.LoginAttempts.Reset(ctx, email, clientIP) })
-	g.Go(func() error { return ctl.Models.AddressLimits.Refund(ctx, models.LoginsPerAddress, clientIP) })
-	return g.Wait()
+// refundAddressLater gives the client address back the count of a login that succeeded (only
+// failures add up against an address) after the answer: nobody waits for it. On the embedded
+// database every write queues on its one writer connection, and this one (an update, about
+// 1 ms there) would otherwise hold the redirect back. If it fails, it is logged, and the address
+// has one attempt fewer until its window ends.
+func (ctl *Controllers) refundAddressLater(c *gin.Context) {
+	clientIP := c.ClientIP()
+	ctl.afterAnswer("login: giving the address its attempt back", func(ctx context.Context) error {
+		return ctl.Models.AddressLimits.Refund(ctx, models.LoginsPerAddress, clientIP)
+	})
 }

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"sync"
+	"time"
 
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/mail"
@@ -49,5 +51,24 @@ type Controllers struct {
 	// (the embedded one moves off 27017 when that port is taken); credentials left out.
 	DatabaseURI string
 
-	highlighted highlightedSources // the lesson pages' code, highlighted once
+	highlighted     highlightedSources // the lesson pages' code, highlighted once
+	afterAnswerWork sync.WaitGroup     // started by afterAnswer, not finished yet
 }
+
+// afterAnswer starts bookkeeping that the answer does not wait for (a login's give-back to its
+// address); a handler calls it last, once its answer is written. It runs on the app's
+// background context, within 10 s; a failure is logged with what. WaitAfterAnswer lets the app
+// wait for it before it closes the database.
+func (ctl *Controllers) afterAnswer(what string, work func(ctx context.Context) error) {
+	ctl.afterAnswerWork.Go(func() {
+		ctx, cancel := context.WithTimeout(ctl.Background, 10*time.Second)
+		defer cancel()
+		if err := work(ctx); err != nil {
+			ctl.Logger.Warn(what+" failed", "err", err)
+		}
+	})
+}
+
+// WaitAfterAnswer waits until the work afterAnswer started is done; app.Close calls it once no
+// request is running any more.
+func (ctl *Controllers) WaitAfterAnswer() { ctl.afterAnswerWork.Wait() }
