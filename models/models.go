@@ -5,6 +5,7 @@ package models
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -68,11 +69,18 @@ type ReindexJob struct {
 	Pass func(ctx context.Context) (int64, error)
 }
 
-// ReindexJobs are the passes that keep userEmails and userOrders complete.
+// ReindexJobs are the passes that keep userEmails and userOrders complete. They run one at a
+// time: each reads a whole collection, and on a large shop the memory of two at once (the
+// embedded database decodes every document it reads) was the process's peak.
 func (m *Models) ReindexJobs() []ReindexJob {
+	var oneAtATime sync.Mutex
 	job := func(r *reindexer) ReindexJob {
 		return ReindexJob{Name: "complete the " + r.name + " index documents", Gap: r.gap,
-			Pass: func(ctx context.Context) (int64, error) { return 0, r.runPass(ctx) }}
+			Pass: func(ctx context.Context) (int64, error) {
+				oneAtATime.Lock()
+				defer oneAtATime.Unlock()
+				return 0, r.runPass(ctx)
+			}}
 	}
 	return []ReindexJob{job(&m.Users.emailIndex), job(&m.Orders.index)}
 }
