@@ -19,6 +19,7 @@ import (
 	"github.com/ginshop/ginshop/app"
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/database"
+	"github.com/ginshop/ginshop/database/embedded/inprocess"
 )
 
 // sources are the Go files the lesson pages show (/lessons/source, the code of each step):
@@ -49,7 +50,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	}
 	logger := slog.New(slog.NewTextHandler(stdout, nil))
 
-	db, err := database.Open(ctx, cfg, logger, app.DatabaseOptions()...)
+	// With MONGODB_URI empty, the shop starts its database inside this process.
+	db, err := database.Open(ctx, cfg, logger, app.DatabaseOptions(database.EmbeddedServer(inprocess.Start))...)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/ginshop/ginshop/apptest"
+	"github.com/ginshop/ginshop/apptest/testserver"
 	"github.com/ginshop/ginshop/database"
 )
 
@@ -126,7 +127,8 @@ func TestShopRestartedAfterACrashTakesItsLeaseAtOnce(t *testing.T) {
 	emb.Stop()
 	_ = crashed
 
-	db, err := database.Open(context.Background(), cfg, discardLogger())
+	// Started as main.go starts it, in a process of its own as every test's server is.
+	db, err := database.Open(context.Background(), cfg, discardLogger(), database.EmbeddedServer(testserver.Starter))
 	if err != nil {
 		t.Fatalf("restart on the same DATA_DIR: %v", err)
 	}

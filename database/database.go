@@ -116,7 +116,14 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts ...O
 	if !cfg.Embedded() {
 		return connect(ctx, cfg.MongoURI, cfg.MongoDB, nil, opts)
 	}
-	emb, err := embedded.Start(ctx, cfg.DataDir, cfg.EmbeddedMongoAddr, logger)
+	var set settings
+	for _, opt := range opts {
+		opt(&set)
+	}
+	if set.start == nil {
+		return nil, embedded.ErrNotBuiltIn
+	}
+	emb, err := set.start(ctx, cfg.DataDir, cfg.EmbeddedMongoAddr, logger)
 	if err != nil {
 		return nil, err
 	}

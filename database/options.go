@@ -6,10 +6,12 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/ginshop/ginshop/database/embedded"
 )
 
-// How Open can be told to connect differently (tests, the benchmark, the lesson pages' command
-// monitor), and the mark on background work's context.
+// How Open can be told to connect differently (how to start the embedded database, tests, the
+// benchmark, the lesson pages' command monitor), and the mark on background work's context.
 
 // settings are what Options change.
 type settings struct {
@@ -17,10 +19,17 @@ type settings struct {
 	leaseTTL    time.Duration
 	shareWriter bool
 	ownServer   bool // the server was just started by this process: any lease in it is stale
+	start       embedded.Starter
 }
 
-// Option changes how Open connects; the shop itself uses none (tests and the benchmark do).
+// Option changes how Open connects; the shop itself passes only EmbeddedServer.
 type Option func(*settings)
+
+// EmbeddedServer is how Open starts the embedded database when MONGODB_URI is empty: main.go
+// passes inprocess.Start. Without it such an Open fails with embedded.ErrNotBuiltIn.
+func EmbeddedServer(start embedded.Starter) Option {
+	return func(s *settings) { s.start = start }
+}
 
 // WithMonitor lets m see every command both clients send, besides any monitor set before it
 // (the lesson pages' and a test's).

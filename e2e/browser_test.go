@@ -52,6 +52,14 @@ var browserFlags = []string{
 	"no-first-run",
 }
 
+// browserCPUFlags keep Chromium from starting renderer processes the journeys do not need: by
+// default it swaps in a new renderer on many navigations (RenderDocument, the back-forward
+// cache) and keeps a spare one warm. The package's journeys started about 220 renderer
+// processes; with these, about 50, and the package takes about 15% less CPU (issue 16).
+var browserCPUFlags = map[string]any{
+	"disable-features": "BackForwardCache,RenderDocument,SpareRendererForSitePerProcess",
+}
+
 // browserNames are looked up on PATH unless E2E_BROWSER names the executable.
 var browserNames = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"}
 
@@ -100,6 +108,9 @@ func startBrowser() (stop func()) {
 	}
 	for _, f := range browserFlags {
 		opts = append(opts, chromedp.Flag(f, true))
+	}
+	for f, v := range browserCPUFlags {
+		opts = append(opts, chromedp.Flag(f, v))
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)

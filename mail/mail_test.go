@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -13,15 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginshop/ginshop/apptest/testserver"
 	"github.com/ginshop/ginshop/database"
-	embeddeddb "github.com/ginshop/ginshop/database/embedded"
 	"github.com/ginshop/ginshop/models"
 )
 
-var embedded *embeddeddb.Server
+var embedded *testserver.Server
 
 // TestMain starts one embedded FerretDB for the outbox tests (the apptest package cannot be
-// used here: it imports the app, which imports this package).
+// used here: it imports the app, which imports this package; testserver can).
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
@@ -33,7 +32,7 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	embedded, err = embeddeddb.Start(context.Background(), dir, "127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	embedded, err = testserver.Start(dir, "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start embedded FerretDB:", err)
 		return 1
@@ -47,7 +46,7 @@ var dbSeq atomic.Int64
 func openMails(t *testing.T) *models.MailModel {
 	t.Helper()
 	ctx := context.Background()
-	db, err := database.OpenEmbedded(ctx, embedded, fmt.Sprintf("mailtest%d", dbSeq.Add(1)))
+	db, err := database.OpenEmbedded(ctx, embedded.Server, fmt.Sprintf("mailtest%d", dbSeq.Add(1)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 //
 // The embedded database (FerretDB v1 on SQLite) accepts these indexes but uses none of them:
 // it answers only a filter that is exactly {_id: value} without reading the whole collection
-// (database/embedded.go indexes that). So every query on a page's path is by _id: the catalog
+// (database/embedded indexes that). So every query on a page's path is by _id: the catalog
 // is cached in memory (catalog.go), and what MongoDB would find by a secondary index (a user's
 // orders, an email's account) is found through an index document kept beside the data
 // (userOrders, userEmails; reindex.go; resetTokens, user_reset.go). Writes that MongoDB makes

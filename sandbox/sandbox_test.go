@@ -3,8 +3,6 @@ package sandbox
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -12,8 +10,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/ginshop/ginshop/apptest/testserver"
 	"github.com/ginshop/ginshop/database"
-	"github.com/ginshop/ginshop/database/embedded"
 )
 
 // The expected outcomes below are written from express-session 1.19's README (the sections
@@ -109,14 +107,13 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	emb, err := embedded.Start(context.Background(), dir, "127.0.0.1:0", quiet)
+	emb, err := testserver.Start(dir, "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer emb.Stop()
-	testDB, err = database.OpenEmbedded(context.Background(), emb, "sandbox")
+	testDB, err = database.OpenEmbedded(context.Background(), emb.Server, "sandbox")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

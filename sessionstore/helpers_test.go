@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,12 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/FerretDB/FerretDB/ferretdb"
 	"github.com/gin-gonic/gin"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/ginshop/ginshop/apptest/testserver"
 )
 
 // testURI is the embedded FerretDB every test of the package talks to.
@@ -51,27 +51,15 @@ func runTests(m *testing.M) int {
 	return m.Run()
 }
 
-// startFerretDB runs an embedded FerretDB v1 (SQLite handler, files in dir) on a free
-// loopback port and returns its MongoDB URI, with one connection per client as the
-// app uses it.
+// startFerretDB runs an embedded FerretDB v1 (SQLite handler, files in dir) in a process of its
+// own (testserver) on a free loopback port and returns its MongoDB URI, with one connection per
+// client as the app uses it.
 func startFerretDB(dir string) (uri string, stop func(), err error) {
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
-		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
-	})
+	s, err := testserver.Start(dir, "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = f.Run(ctx)
-	}()
-	// MongoDBURI waits for the listener that Run starts.
-	return f.MongoDBURI() + "?maxPoolSize=1", func() { cancel(); <-done }, nil
+	return "mongodb://" + s.Addr() + "/?maxPoolSize=1", s.Stop, nil
 }
 
 // testClock is an injectable clock for expiry tests.

@@ -18,7 +18,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/ginshop/ginshop/database/embedded"
+	"github.com/ginshop/ginshop/database/embedded/inprocess"
 )
 
 func main() {
@@ -26,7 +26,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "the address to listen on")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	server, err := embedded.Start(context.Background(), *dir, *addr, logger)
+	server, err := inprocess.Start(context.Background(), *dir, *addr, logger)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testdb:", err)
 		os.Exit(1)

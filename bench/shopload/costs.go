@@ -13,6 +13,7 @@ import (
 	"github.com/ginshop/ginshop/apptest"
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/database"
+	"github.com/ginshop/ginshop/database/embedded/inprocess"
 )
 
 // cost is what one request of a scenario costs the database.
@@ -42,7 +43,7 @@ func commandCosts(selected []scenario) ([]cost, error) {
 	}
 	cmds := &apptest.Commands{}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := database.Open(ctx, cfg, logger, cmds.Option())
+	db, err := database.Open(ctx, cfg, logger, cmds.Option(), database.EmbeddedServer(inprocess.Start))
 	if err != nil {
 		return nil, err
 	}

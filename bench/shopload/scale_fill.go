@@ -15,6 +15,7 @@ import (
 
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/database"
+	"github.com/ginshop/ginshop/database/embedded/inprocess"
 	"github.com/ginshop/ginshop/models"
 	"github.com/ginshop/ginshop/uploads"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -30,7 +31,7 @@ func fill(dir string, s shopSize) (filled, error) {
 		return filled{}, err
 	}
 	cfg.DataDir, cfg.EmbeddedMongoAddr = dir, "127.0.0.1:0"
-	db, err := database.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	db, err := database.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), database.EmbeddedServer(inprocess.Start))
 	if err != nil {
 		return filled{}, err
 	}

@@ -1,6 +1,9 @@
 //go:build !noembedded
 
-package embedded
+// Package inprocess starts the embedded database, FerretDB v1 on SQLite, inside the shop's own
+// process (Start), and adds the _id index to its SQLite files (embedded.Server.IndexIDs). It is
+// the only package that links FerretDB and SQLite.
+package inprocess
 
 import (
 	"context"
@@ -16,25 +19,18 @@ import (
 	"sync"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
-	_ "modernc.org/sqlite" // the SQLite driver FerretDB itself uses; IndexIDs opens its files
+	_ "modernc.org/sqlite" // the SQLite driver FerretDB itself uses; indexIDs opens its files
+
+	"github.com/ginshop/ginshop/database/embedded"
 )
 
 // startMu serialises Start: the race detector caught two tests' servers starting at once.
 var startMu sync.Mutex
 
-// Server is a FerretDB v1 server (SQLite handler) running inside the app's process.
-type Server struct {
-	dir  string
-	addr string
-	stop context.CancelFunc
-	done chan struct{}
-	// indexIDs, when set, has the process running the server do IndexIDs (see Running).
-	indexIDs func(ctx context.Context, dbName string) error
-}
-
-// Start starts FerretDB with its files under dir, listening on addr, or on a free port of
-// the same host when addr is taken (a second copy of the shop, or a real mongod on 27017).
-func Start(ctx context.Context, dir, addr string, logger *slog.Logger) (*Server, error) {
+// Start starts FerretDB with its files under dir/db, listening on addr, or on a free port of
+// the same host when addr is taken (a second copy of the shop, or a real mongod on 27017). It is
+// an embedded.Starter.
+func Start(ctx context.Context, dir, addr string, logger *slog.Logger) (*embedded.Server, error) {
 	dbDir, err := filepath.Abs(filepath.Join(dir, "db"))
 	if err != nil {
 		return nil, fmt.Errorf("DATA_DIR: %w", err)
@@ -65,56 +61,27 @@ func Start(ctx context.Context, dir, addr string, logger *slog.Logger) (*Server,
 	if err != nil {
 		return nil, fmt.Errorf("start embedded FerretDB: %w", err)
 	}
-	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	e := &Server{dir: dbDir, stop: stop, done: make(chan struct{})}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
 	go func() {
-		defer close(e.done)
+		defer close(done)
 		_ = f.Run(runCtx)
 	}()
+	stop := sync.OnceFunc(func() { cancel(); <-done })
 	u, err := url.Parse(f.MongoDBURI())
 	if err != nil {
 		stop()
 		return nil, fmt.Errorf("embedded FerretDB address: %w", err)
 	}
-	e.addr = u.Host
-	return e, nil
+	return embedded.NewServer(u.Host, stop, func(ctx context.Context, dbName string) error {
+		return indexIDs(ctx, dbDir, dbName)
+	}), nil
 }
 
-// Running describes a server that another process started with Start(ctx, dir, …) and that
-// listens on addr. The tests run FerretDB in a process of their own (apptest/testdb), built
-// without -race: the race detector then checks the shop's code instead of multiplying FerretDB's
-// and SQLite's CPU time several times over. Stop does not stop such a server. indexIDs, when not
-// nil, asks that process to do IndexIDs, for the same reason.
-func Running(dir, addr string, indexIDs func(ctx context.Context, dbName string) error) *Server {
-	return &Server{dir: filepath.Join(dir, "db"), addr: addr, indexIDs: indexIDs}
-}
-
-// Addr is the host:port the server listens on.
-func (e *Server) Addr() string { return e.addr }
-
-// URI is the connection string for database name dbName on the embedded server.
-func (e *Server) URI(dbName string) string {
-	return "mongodb://" + e.addr + "/" + dbName
-}
-
-// Stop closes the listener and the SQLite files, and waits until both are done.
-func (e *Server) Stop() {
-	if e.stop == nil {
-		return // Running: the process that started it stops it
-	}
-	e.stop()
-	<-e.done
-}
-
-// IndexIDs works around a FerretDB v1 performance trap: its SQLite tables index _id as
-// _ferretdb_sjson->"_id", but its queries filter on _ferretdb_sjson->'$._id', so SQLite never uses
-// that index and every lookup by _id scans the table. An expression index on exactly the filtered
-// expression makes those lookups independent of the collection's size (see bench/).
-func (e *Server) IndexIDs(ctx context.Context, dbName string) error {
-	if e.indexIDs != nil {
-		return e.indexIDs(ctx, dbName)
-	}
-	file := filepath.Join(e.dir, dbName+".sqlite")
+// indexIDs is embedded.Server.IndexIDs for a server of this process whose files are in dbDir:
+// an index on exactly the expression FerretDB filters _id with, in every collection's table.
+func indexIDs(ctx context.Context, dbDir, dbName string) error {
+	file := filepath.Join(dbDir, dbName+".sqlite")
 	conn, err := sql.Open("sqlite", (&url.URL{Scheme: "file", Path: file, RawQuery: "_pragma=busy_timeout(10000)"}).String())
 	if err != nil {
 		return err
