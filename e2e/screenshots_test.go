@@ -18,7 +18,7 @@ const screenshotDir = "../docs/screenshots"
 // happened" after the first, and a source page. It always takes and checks them; with
 // -update-screenshots it also writes them:
 //
-//	go test ./e2e -run TestScreenshots -update-screenshots
+//	E2E_BROWSER=chromium go test ./e2e -run TestScreenshots -update-screenshots
 func TestScreenshots(t *testing.T) {
 	t.Parallel()
 	j := startJourney(t)
