@@ -12,6 +12,7 @@ runs=${1:-20}
 commit=${2:-HEAD}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 dir=${LOOP_DIR:-$(mktemp -d /tmp/ginshop-loop-XXXXXX)}
+rm -rf "$dir/src" # a LOOP_DIR used before must not mix an older tree into this one
 mkdir -p "$dir/src"
 git -C "$repo" archive "$commit" | tar -x -C "$dir/src"
 (cd "$dir/src/interop/express" && npm ci --no-audit --no-fund --silent)
