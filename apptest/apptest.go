@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -88,6 +89,11 @@ type Shop struct {
 	*app.App
 	URL    string // http://127.0.0.1:port, a real listener
 	server *httptest.Server
+	// transport is what its Clients send with: http.DefaultTransport's settings (a 1 s wait for
+	// "100 Continue" included), but its own connections. Closing any httptest server closes the
+	// default transport's idle connections, which broke a request of a test running beside it
+	// ("http: CloseIdleConnections called", seen in bench/testloop.sh).
+	transport *http.Transport
 }
 
 // Config returns the configuration a test shop starts with: development defaults, a temporary
@@ -165,8 +171,10 @@ func serve(t testing.TB, cfg config.Config, db *database.DB) *Shop {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(a.Handler)
+	transport := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(func() {
 		srv.Close()
+		transport.CloseIdleConnections()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		// A test that left its database down gets the short wait of a request, not 3 s per step.
@@ -175,7 +183,7 @@ func serve(t testing.TB, cfg config.Config, db *database.DB) *Shop {
 		_ = a.DB.Database.Drop(ctx)
 		_ = a.Close(ctx)
 	})
-	return &Shop{App: a, URL: srv.URL, server: srv}
+	return &Shop{App: a, URL: srv.URL, server: srv, transport: transport}
 }
 
 // parsedViews parses the pages once for all the shops of a test process (app.WithViews).

@@ -34,10 +34,7 @@ func (s *Shop) Client(t testing.TB) *Client {
 	return &Client{t: t, shop: s, HTTP: &http.Client{
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		// The shop's own transport, not http.DefaultTransport: closing an httptest server closes
-		// the default transport's idle connections, which broke a request of a test running
-		// beside it ("http: CloseIdleConnections called", seen once in bench/testloop.sh).
-		Transport: s.server.Client().Transport,
+		Transport:     s.transport, // not http.DefaultTransport (Shop.transport says why)
 	}}
 }
 
