@@ -161,8 +161,11 @@ func (m *ProductModel) Insert(ctx context.Context, products ...Product) error {
 		m.InvalidateCatalog() // some may be stored: read them
 		return err
 	}
+	// One version bump for the whole insert (the demo seed's ten products): other instances
+	// re-read the catalog once either way.
+	version := bumpVersion(ctx, m.versions)
 	for _, p := range products {
-		m.changed(ctx, p, false)
+		m.catalog.apply(p, false, version)
 	}
 	return nil
 }
