@@ -24,6 +24,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/ginshop/ginshop/app"
+	"github.com/ginshop/ginshop/apptest/testserver"
 	"github.com/ginshop/ginshop/config"
 	"github.com/ginshop/ginshop/database"
 	embeddeddb "github.com/ginshop/ginshop/database/embedded"
@@ -37,7 +38,7 @@ var (
 )
 
 // Main runs a test package with one embedded FerretDB in a temporary directory, in a process of
-// its own (StartServer):
+// its own (testserver.StartTemp):
 //
 //	func TestMain(m *testing.M) { apptest.Main(m) }
 func Main(m *testing.M) {
@@ -50,13 +51,8 @@ func Run(m *testing.M) int { return runMain(m) }
 
 func runMain(m *testing.M) int {
 	DefaultParallel(parallelTests)
-	dir, err := os.MkdirTemp("", "ginshop-test-*")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	embedded, err = StartServer(dir, "127.0.0.1:0")
+	var err error
+	embedded, err = testserver.StartTemp()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start embedded FerretDB:", err)
 		return 1
@@ -87,8 +83,7 @@ func Embedded() *embeddeddb.Server { return embedded.Server }
 // Shop is a running app for one test.
 type Shop struct {
 	*app.App
-	URL    string // http://127.0.0.1:port, a real listener
-	server *httptest.Server
+	URL string // http://127.0.0.1:port, a real listener
 	// transport is what its Clients send with: http.DefaultTransport's settings (a 1 s wait for
 	// "100 Continue" included), but its own connections. Closing any httptest server closes the
 	// default transport's idle connections, which broke a request of a test running beside it
@@ -183,7 +178,7 @@ func serve(t testing.TB, cfg config.Config, db *database.DB) *Shop {
 		_ = a.DB.Database.Drop(ctx)
 		_ = a.Close(ctx)
 	})
-	return &Shop{App: a, URL: srv.URL, server: srv, transport: transport}
+	return &Shop{App: a, URL: srv.URL, transport: transport}
 }
 
 // parsedViews parses the pages once for all the shops of a test process (app.WithViews).

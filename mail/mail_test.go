@@ -26,13 +26,8 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "ginshop-mail-test-*")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	embedded, err = testserver.Start(dir, "127.0.0.1:0")
+	var err error
+	embedded, err = testserver.StartTemp()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start embedded FerretDB:", err)
 		return 1

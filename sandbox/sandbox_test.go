@@ -101,13 +101,7 @@ func TestMain(m *testing.M) { os.Exit(runTests(m)) }
 
 // runTests starts an embedded FerretDB for the MongoDB store's rows.
 func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "ginshop-sandbox-*")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	emb, err := testserver.Start(dir, "127.0.0.1:0")
+	emb, err := testserver.StartTemp()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

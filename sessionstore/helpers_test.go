@@ -34,32 +34,15 @@ func TestMain(m *testing.M) {
 func runTests(m *testing.M) int {
 	gin.SetMode(gin.TestMode)
 
-	dir, err := os.MkdirTemp("", "sessionstore-ferretdb-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-
-	uri, stop, err := startFerretDB(dir)
+	server, err := testserver.StartTemp()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start FerretDB:", err)
 		return 1
 	}
-	defer stop()
-	testURI = uri
+	defer server.Stop()
+	// One connection per client, as the app uses it.
+	testURI = "mongodb://" + server.Addr() + "/?maxPoolSize=1"
 	return m.Run()
-}
-
-// startFerretDB runs an embedded FerretDB v1 (SQLite handler, files in dir) in a process of its
-// own (testserver) on a free loopback port and returns its MongoDB URI, with one connection per
-// client as the app uses it.
-func startFerretDB(dir string) (uri string, stop func(), err error) {
-	s, err := testserver.Start(dir, "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	return "mongodb://" + s.Addr() + "/?maxPoolSize=1", s.Stop, nil
 }
 
 // testClock is an injectable clock for expiry tests.

@@ -27,6 +27,23 @@ type Server struct {
 	mu      sync.Mutex // one IndexIDs request at a time on the pipes
 	stdin   io.WriteCloser
 	answers *bufio.Reader
+	tempDir string // StartTemp's directory, removed by Stop
+}
+
+// StartTemp starts the server on a new temporary directory and a free loopback port: one test
+// package's database. Stop also removes the directory.
+func StartTemp() (*Server, error) {
+	dir, err := os.MkdirTemp("", "ginshop-test-*")
+	if err != nil {
+		return nil, err
+	}
+	s, err := Start(dir, "127.0.0.1:0")
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	s.tempDir = dir
+	return s, nil
 }
 
 // Start starts the embedded database on dir (as DATA_DIR) listening on addr, or on a free
@@ -91,5 +108,8 @@ func (s *Server) Stop() {
 	defer s.mu.Unlock()
 	if s.stdin.Close() == nil { // a second Stop finds the pipe closed
 		_ = s.cmd.Wait()
+		if s.tempDir != "" {
+			_ = os.RemoveAll(s.tempDir)
+		}
 	}
 }
